@@ -1,0 +1,179 @@
+"""Order-preserving byte encoding of key datums (primary and secondary index keys).
+
+``encode_key(a) < encode_key(b)`` (as bytes) exactly when ``a < b`` in ReQL order, and
+equal datums (``1`` and ``1.0``, ``-0.0`` and ``0``, two times at the same instant in
+different timezones) encode identically. The encoding is self-delimiting, so an index
+entry can be ``encode_key(secondary) + encode_key(primary)`` and still sort by
+(secondary, primary).
+
+Layout: one tag byte per value, tags ascending in ReQL's type order.
+
+=========  ====  =====================================================
+type       tag   body
+=========  ====  =====================================================
+minval     0x10  (range bounds only)
+array      0x20  elements, then 0x00
+bool       0x30  0x01 false / 0x02 true
+null       0x40  (array elements and index keys only)
+number     0x50  8 bytes: IEEE-754 big-endian, sign-flipped
+binary     0x70  bytes with 0x00 → 0x00 0xFF, then 0x00
+time       0x90  epoch time as a number body
+string     0xA0  UTF-8 with 0x00 → 0x00 0xFF, then 0x00
+maxval     0xF0  (range bounds only)
+=========  ====  =====================================================
+
+Keys are never decoded back into datums: the document carries its own key.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+from typing import Any
+
+from ..errors import ReqlQueryLogicError
+from .types import REQL_TYPE, _Extreme, type_name
+
+TAG_MINVAL = 0x10
+TAG_ARRAY = 0x20
+TAG_BOOL = 0x30
+TAG_NULL = 0x40
+TAG_NUMBER = 0x50
+TAG_BINARY = 0x70
+TAG_TIME = 0x90
+TAG_STRING = 0xA0
+TAG_MAXVAL = 0xF0
+
+_pack_double = struct.Struct(">d").pack
+_unpack_u64 = struct.Struct(">Q").unpack
+_pack_u64 = struct.Struct(">Q").pack
+
+# RethinkDB's limit on a printed primary key (rdb_protocol::MAX_PRIMARY_KEY_SIZE).
+MAX_PRIMARY_KEY_SIZE = 128
+
+
+class KeyTypeError(ReqlQueryLogicError):
+    """A datum that cannot be a key (RethinkDB's wording)."""
+
+
+def _number_body(value: float | int) -> bytes:
+    f = float(value)
+    if f == 0.0:
+        f = 0.0  # -0.0 sorts and compares as 0
+    (u,) = _unpack_u64(_pack_double(f))
+    if u & 0x8000000000000000:
+        u ^= 0xFFFFFFFFFFFFFFFF
+    else:
+        u |= 0x8000000000000000
+    return _pack_u64(u)
+
+
+def _escape(raw: bytes) -> bytes:
+    if b"\x00" in raw:
+        raw = raw.replace(b"\x00", b"\x00\xff")
+    return raw + b"\x00"
+
+
+def _encode_into(value: Any, out: bytearray, top: bool) -> None:
+    cls = value.__class__
+    if cls is str:
+        out.append(TAG_STRING)
+        out += _escape(value.encode("utf-8"))
+    elif cls is int or cls is float:
+        out.append(TAG_NUMBER)
+        out += _number_body(value)
+    elif cls is bool:
+        out.append(TAG_BOOL)
+        out.append(0x02 if value else 0x01)
+    elif cls is list:
+        out.append(TAG_ARRAY)
+        for item in value:
+            _encode_into(item, out, False)
+        out.append(0x00)
+    elif cls is dict:
+        pt = value.get(REQL_TYPE)
+        if pt == "TIME":
+            out.append(TAG_TIME)
+            out += _number_body(value.get("epoch_time", 0))
+        elif pt == "BINARY":
+            out.append(TAG_BINARY)
+            out += _escape(base64.b64decode(value.get("data", "")))
+        elif pt == "GEOMETRY":
+            raise KeyTypeError(
+                "Cannot use a geometry value as a key value in a primary or "
+                "non-geospatial secondary index."
+            )
+        elif pt.__class__ is str:
+            raise KeyTypeError(
+                f"Cannot use pseudotype {type_name(value)} as a primary or secondary key value ."
+            )
+        else:
+            raise _bad_key(value, top)
+    elif value is None:
+        if top:
+            raise _bad_key(value, top)
+        out.append(TAG_NULL)
+    elif cls is _Extreme:
+        out.append(TAG_MINVAL if value.sign < 0 else TAG_MAXVAL)
+    else:  # pragma: no cover - not a datum
+        raise KeyTypeError(f"Cannot use {value!r} as a key.")
+
+
+def _bad_key(value: Any, top: bool) -> KeyTypeError:
+    from .printing import trunc_print
+
+    if top:
+        return KeyTypeError(
+            "Primary keys must be either a number, string, bool, pseudotype or array "
+            f"(got type {type_name(value)}):\n{trunc_print(value)}"
+        )
+    from .printing import print_datum
+
+    return KeyTypeError(
+        "Array keys can only contain numbers, strings, bools,  pseudotypes, or arrays "
+        f"(got {print_datum(value)} of type {type_name(value)})."
+    )
+
+
+def encode_key(value: Any) -> bytes:
+    """Encode a primary-key (or secondary-key) datum; raises KeyTypeError for objects/null."""
+    cls = value.__class__
+    if cls is str:
+        raw = value.encode("utf-8")
+        if b"\x00" in raw:
+            raw = raw.replace(b"\x00", b"\x00\xff")
+        return b"\xa0" + raw + b"\x00"
+    if cls is int or cls is float:
+        return b"\x50" + _number_body(value)
+    out = bytearray()
+    _encode_into(value, out, True)
+    return bytes(out)
+
+
+def encode_index_value(value: Any) -> bytes:
+    """Encode a secondary-index value; like ``encode_key`` but null is allowed in arrays only."""
+    return encode_key(value)
+
+
+def rethinkdb_key_size(value: Any) -> int:
+    """Length of RethinkDB's own printed form of a primary key (for its length limit).
+
+    RethinkDB rejects a primary key whose printed form exceeds 127 characters; its
+    printed form is a type letter followed by the value (strings: their UTF-8 bytes).
+    """
+    cls = value.__class__
+    if cls is str:
+        return 1 + len(value.encode("utf-8"))
+    if cls is int or cls is float:
+        return 1 + 16 + 1 + len(repr(float(value)))
+    if cls is bool:
+        return 2
+    if cls is list:
+        return 1 + sum(rethinkdb_key_size(v) + 1 for v in value)
+    if cls is dict:
+        pt = value.get(REQL_TYPE)
+        if pt == "BINARY":
+            return 8 + len(base64.b64decode(value.get("data", "")))
+        if pt == "TIME":
+            return 1 + 16 + 1 + len(repr(float(value.get("epoch_time", 0))))
+    return 1

@@ -1,0 +1,96 @@
+"""From the driver's JSON term tree to compiled ``Term`` objects.
+
+The JSON protocol encodes a term as ``[type, [args...], {optargs}]``, an object literal
+as a JSON object (MAKE_OBJ with term values) and any other JSON value as a datum.
+Compilation walks the tree once per query: it looks each type up in the registry,
+checks arity and optional arguments (RethinkDB's compile errors), folds constant
+arrays and objects into datums, and records each node's backtrace (the path of
+argument positions and optarg names from the root) for error responses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ReqlCompileError
+from . import terms as _terms  # noqa: F401  (registers every term family)
+from .datum_input import datum_from_json
+from .term import REGISTRY, DatumTerm, Term
+
+TT_DATUM = 1
+TT_MAKE_ARRAY = 2
+TT_MAKE_OBJ = 3
+TT_ARGS = 154
+
+MAX_DEPTH = 1000  # deeper term trees are refused rather than overflowing the stack
+
+
+def compile_term(raw: Any) -> Term:
+    """Compile a JSON term tree; raises ReqlCompileError (or a runtime error for bad datums)."""
+    return _compile(raw, (), 0)
+
+
+def _compile(raw: Any, bt: tuple, depth: int) -> Term:
+    if depth > MAX_DEPTH:
+        raise ReqlCompileError("Query too deeply nested.")
+    cls = raw.__class__
+    if cls is list:
+        return _compile_term(raw, bt, depth)
+    if cls is dict:
+        return _compile_object(raw, bt, depth)
+    return DatumTerm(datum_from_json(raw), bt)
+
+
+def _compile_object(raw: dict, bt: tuple, depth: int) -> Term:
+    values = {}
+    constant = True
+    for k, v in raw.items():
+        t = _compile(v, bt + (k,), depth + 1)
+        values[k] = t
+        if t.__class__ is not DatumTerm:
+            constant = False
+    if constant:
+        return DatumTerm(datum_from_json({k: t.value for k, t in values.items()}, checked=True), bt)
+    impl = REGISTRY[TT_MAKE_OBJ]
+    return impl([], values, bt)
+
+
+def _compile_term(raw: list, bt: tuple, depth: int) -> Term:
+    if not raw:
+        raise ReqlCompileError("Expected a term, got an empty array.")
+    tt = raw[0]
+    if tt.__class__ is not int:
+        raise ReqlCompileError(f"Expected a term type number, got {tt!r}.")
+    nraw = len(raw)
+    raw_args = raw[1] if nraw > 1 else []
+    raw_optargs = raw[2] if nraw > 2 else {}
+    if nraw > 3 or raw_args.__class__ is not list or raw_optargs.__class__ is not dict:
+        raise ReqlCompileError("Malformed term: expected [type, [args...], {optargs}].")
+    if tt == TT_DATUM:
+        if len(raw_args) != 1:
+            raise ReqlCompileError(f"Expected 1 argument but found {len(raw_args)}.")
+        return DatumTerm(datum_from_json(raw_args[0]), bt)
+    impl = REGISTRY.get(tt)
+    if impl is None:
+        raise ReqlCompileError(_unknown_term_message(tt))
+    args = [_compile(a, bt + (i,), depth + 1) for i, a in enumerate(raw_args)]
+    optargs = {k: _compile(v, bt + (k,), depth + 1) for k, v in raw_optargs.items()}
+    if tt == TT_MAKE_ARRAY and all(a.__class__ is DatumTerm for a in args) and not optargs:
+        return DatumTerm([a.value for a in args], bt)
+    impl.check_optargs(optargs)
+    if any(a.tt == TT_ARGS for a in args):
+        from .terms.control import ArgsSplice
+
+        return ArgsSplice(impl, args, optargs, bt)
+    impl.check_arity(len(args))
+    return impl(args, optargs, bt)
+
+
+def _unknown_term_message(tt: int) -> str:
+    from ..wire.ql2 import TermType
+
+    try:
+        name = TermType(tt).name
+    except ValueError:
+        return f"Unrecognized TermType: {tt}."
+    return f"Term {name} is not implemented by this server yet."

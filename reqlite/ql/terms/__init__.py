@@ -1,0 +1,15 @@
+"""Term families, one module each; importing this package registers them all."""
+
+from . import (  # noqa: F401
+    arith,
+    control,
+    datum_terms,
+    db_table,
+    obj,
+    pred,
+    seq,
+    sort,
+    time,
+    type_manip,
+    writes,
+)

@@ -1,0 +1,159 @@
+"""Control flow: funcall (``r.do``), branch, and/or, default, error and ``r.args``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...errors import ReqlCompileError, ReqlNonExistenceError, ReqlQueryLogicError, ReqlUserError
+from ...wire.ql2 import TermType as T
+from ..term import DatumTerm, Term, as_array, as_datum, as_function, as_string, register, truthy
+from ..values import Function
+
+
+@register(T.FUNCALL)
+class Funcall(Term):
+    """``[FUNCALL, [func, arg1, ...]]`` — the driver's ``r.do(arg1, ..., func)``."""
+
+    __slots__ = ()
+    name = "do"
+    argspec = (1, None)
+
+    async def eval(self, q: Any, env: dict) -> Any:
+        f = as_function(await self.args[0].eval(q, env))
+        args = [await a.eval(q, env) for a in self.args[1:]]
+        return await f.call(q, args)
+
+
+@register(T.BRANCH)
+class Branch(Term):
+    __slots__ = ()
+    name = "branch"
+    argspec = (3, None)
+
+    @classmethod
+    def check_arity(cls, nargs: int) -> None:
+        super().check_arity(nargs)
+        if nargs % 2 == 0:
+            raise ReqlQueryLogicError("Cannot call `branch` term with an even number of arguments.")
+
+    async def eval(self, q: Any, env: dict) -> Any:
+        args = self.args
+        n = len(args)
+        i = 0
+        while i + 1 < n:
+            if truthy(as_datum(await args[i].eval(q, env))):
+                return await args[i + 1].eval(q, env)
+            i += 2
+        return await args[n - 1].eval(q, env)
+
+
+@register(T.OR)
+class Or(Term):
+    __slots__ = ()
+    name = "or"
+    argspec = (0, None)
+
+    async def eval(self, q: Any, env: dict) -> Any:
+        v: Any = False
+        for a in self.args:
+            v = as_datum(await a.eval(q, env))
+            if truthy(v):
+                return v
+        return v
+
+
+@register(T.AND)
+class And(Term):
+    __slots__ = ()
+    name = "and"
+    argspec = (0, None)
+
+    async def eval(self, q: Any, env: dict) -> Any:
+        v: Any = True
+        for a in self.args:
+            v = as_datum(await a.eval(q, env))
+            if not truthy(v):
+                return v
+        return v
+
+
+class _CaughtError:
+    """Marks, inside a ``default`` handler, the error being handled (for bare ``r.error()``)."""
+
+
+@register(T.DEFAULT)
+class Default(Term):
+    """``x.default(d)``: d when x is null or fails with a non-existence error."""
+
+    __slots__ = ()
+    name = "default"
+    argspec = (2, 2)
+
+    async def eval(self, q: Any, env: dict) -> Any:
+        try:
+            v = await self.args[0].eval(q, env)
+        except ReqlNonExistenceError as exc:
+            return await self._fallback(q, env, exc.message)
+        if v is None:
+            return await self._fallback(q, env, None)
+        return v
+
+    async def _fallback(self, q: Any, env: dict, message: str | None) -> Any:
+        d = await self.args[1].eval(q, env)
+        if isinstance(d, Function):
+            return await d.call(q, [message])
+        return d
+
+
+@register(T.ERROR)
+class Error(Term):
+    __slots__ = ()
+    name = "error"
+    argspec = (0, 1)
+
+    async def eval(self, q: Any, env: dict) -> Any:
+        if not self.args:
+            raise ReqlQueryLogicError("Empty ERROR term outside a default block.")
+        raise ReqlUserError(as_string(await self.args[0].eval(q, env)))
+
+
+@register(T.ARGS)
+class Args(Term):
+    """``r.args(array)``: only meaningful as an argument, where it is spliced in."""
+
+    __slots__ = ()
+    name = "args"
+    argspec = (1, 1)
+
+    async def eval(self, q: Any, env: dict) -> Any:
+        return as_array(await self.args[0].eval(q, env))
+
+
+class ArgsSplice(Term):
+    """A term some of whose arguments are ``r.args(...)``: expand them, then run the term.
+
+    Arity can only be checked once the arrays are known, so it is checked here at run
+    time (still as a compile error, as RethinkDB reports it).
+    """
+
+    __slots__ = ("impl",)
+    name = "args"
+
+    def __init__(self, impl: type[Term], args: list[Term], optargs: dict, bt: tuple) -> None:
+        super().__init__(args, optargs, bt)
+        self.impl = impl
+
+    async def eval(self, q: Any, env: dict) -> Any:
+        expanded: list[Term] = []
+        for a in self.args:
+            if a.tt == T.ARGS:
+                for v in as_array(await a.eval(q, env)):
+                    expanded.append(DatumTerm(v, a.bt))
+            else:
+                expanded.append(a)
+        try:
+            self.impl.check_arity(len(expanded))
+        except ReqlCompileError as exc:
+            exc.term = self
+            raise
+        return await self.impl(expanded, self.optargs, self.bt).eval(q, env)

@@ -1,0 +1,317 @@
+"""Databases and tables: db, table, their create/drop/list, config, get and get_all."""
+
+from __future__ import annotations
+
+import re
+import socket
+from typing import Any
+
+import orjson
+
+from ...datum.keys import encode_key
+from ...errors import ReqlOpFailedError, ReqlQueryLogicError
+from ...storage import Catalog, TableConfig
+from ...wire.ql2 import TermType as T
+from ..streams import ArrayStream, Stream
+from ..term import Term, as_datum, as_string, register
+from ..values import Database, SingleSelection, Table
+
+NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+SYSTEM_DB = "rethinkdb"
+
+
+def server_name() -> str:
+    """This server's name as RethinkDB derives it: the hostname, with invalid characters as ``_``."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", socket.gethostname()) or "reqlite"
+
+
+def check_name(kind: str, name: str) -> str:
+    if not NAME_RE.match(name):
+        raise ReqlQueryLogicError(f"{kind} name `{name}` invalid (Use A-Z, a-z, 0-9, _ and - only).")
+    return name
+
+
+def table_config_doc(t: TableConfig) -> dict:
+    """A table's config as ``table.config()`` and ``config_changes`` show it."""
+    me = server_name()
+    return {
+        "db": t.db,
+        "durability": t.durability,
+        "id": t.id,
+        "indexes": sorted(t.indexes),
+        "name": t.name,
+        "primary_key": t.primary_key,
+        "shards": [{"nonvoting_replicas": [], "primary_replica": me, "replicas": [me]}],
+        "write_acks": "majority",
+        "write_hook": None if t.write_hook is None else t.write_hook.get("display"),
+    }
+
+
+async def db_of(term: Term, q: Any, env: dict, nargs_with_db: int) -> tuple[Database, int]:
+    """For terms callable as ``r.x(name)`` or ``db.x(name)``: the database and the first name arg."""
+    if len(term.args) >= nargs_with_db:
+        db = await term.args[0].eval(q, env)
+        if not isinstance(db, Database):
+            from ..term import type_error
+
+            raise type_error("DATABASE", db)
+        return db, 1
+    return q.database(q.default_db), 0
+
+
+@register(T.DB)
+class Db(Term):
+    __slots__ = ()
+    name = "db"
+    argspec = (1, 1)
+
+    async def eval(self, q: Any, env: dict) -> Database:
+        name = await self.str_arg(0, q, env)
+        check_name("Database", name)
+        return q.database(name)
+
+
+@register(T.TABLE)
+class TableTerm(Term):
+    __slots__ = ()
+    name = "table"
+    argspec = (1, 2)
+    optargspec = ("read_mode", "identifier_format")
+
+    async def eval(self, q: Any, env: dict) -> Table:
+        db, i = await db_of(self, q, env, 2)
+        name = await self.str_arg(i, q, env)
+        check_name("Table", name)
+        table = q.table(db, name)
+        if "read_mode" in self.optargs:
+            mode = as_string(await self.optargs["read_mode"].eval(q, env))
+            if mode not in ("single", "majority", "outdated", "_debug_direct"):
+                raise ReqlQueryLogicError(
+                    f"Read mode `{mode}` unrecognized (options are \"majority\", \"single\", and \"outdated\")."
+                )
+            table.read_mode = mode
+        if "identifier_format" in self.optargs:
+            fmt = as_string(await self.optargs["identifier_format"].eval(q, env))
+            if fmt not in ("name", "uuid"):
+                raise ReqlQueryLogicError(
+                    f"Identifier format `{fmt}` unrecognized (options are \"name\" and \"uuid\")."
+                )
+        return table
+
+
+@register(T.DB_LIST)
+class DbList(Term):
+    __slots__ = ()
+    name = "db_list"
+    argspec = (0, 0)
+
+    async def eval(self, q: Any, env: dict) -> list:
+        return sorted([SYSTEM_DB, *q.catalog.databases()])
+
+
+@register(T.DB_CREATE)
+class DbCreate(Term):
+    __slots__ = ()
+    name = "db_create"
+    argspec = (1, 1)
+
+    async def eval(self, q: Any, env: dict) -> dict:
+        name = check_name("Database", await self.str_arg(0, q, env))
+        if name == SYSTEM_DB:
+            raise ReqlOpFailedError(f"Database `{name}` already exists.")
+        cfg = await q.store.write(Catalog.create_db_job(name), catalog=True)
+        if cfg is None:
+            raise ReqlOpFailedError(f"Database `{name}` already exists.")
+        return {
+            "config_changes": [{"new_val": {"id": cfg.id, "name": cfg.name}, "old_val": None}],
+            "dbs_created": 1,
+        }
+
+
+@register(T.DB_DROP)
+class DbDrop(Term):
+    __slots__ = ()
+    name = "db_drop"
+    argspec = (1, 1)
+
+    async def eval(self, q: Any, env: dict) -> dict:
+        name = check_name("Database", await self.str_arg(0, q, env))
+        if name == SYSTEM_DB:
+            raise ReqlOpFailedError(f"Database `{name}` is special; you can't delete it.")
+        res = await q.store.write(Catalog.drop_db_job(name), catalog=True)
+        if res is None:
+            raise ReqlOpFailedError(f"Database `{name}` does not exist.")
+        cfg, tables = res
+        return {
+            "config_changes": [{"new_val": None, "old_val": {"id": cfg.id, "name": cfg.name}}],
+            "dbs_dropped": 1,
+            "tables_dropped": len(tables),
+        }
+
+
+@register(T.TABLE_LIST)
+class TableList(Term):
+    __slots__ = ()
+    name = "table_list"
+    argspec = (0, 1)
+
+    async def eval(self, q: Any, env: dict) -> list:
+        db, _ = await db_of(self, q, env, 1)
+        return sorted(t.name for t in q.catalog.tables_of(db.name))
+
+
+DURABILITIES = ("hard", "soft")
+
+
+def check_durability(value: Any) -> str:
+    d = as_string(value)
+    if d not in DURABILITIES:
+        raise ReqlQueryLogicError(f'Durability option `{d}` unrecognized (options are "hard" and "soft").')
+    return d
+
+
+@register(T.TABLE_CREATE)
+class TableCreate(Term):
+    __slots__ = ()
+    name = "table_create"
+    argspec = (1, 2)
+    optargspec = (
+        "primary_key",
+        "durability",
+        "shards",
+        "replicas",
+        "primary_replica_tag",
+        "nonvoting_replica_tags",
+    )
+
+    async def eval(self, q: Any, env: dict) -> dict:
+        db, i = await db_of(self, q, env, 2)
+        name = check_name("Table", await self.str_arg(i, q, env))
+        if db.name == SYSTEM_DB:
+            raise ReqlOpFailedError(f"Database `{SYSTEM_DB}` is special; you can't create new tables in it.")
+        pk = as_string(await self.opt("primary_key", q, env, "id"))
+        durability = check_durability(await self.opt("durability", q, env, "hard"))
+        if "shards" in self.optargs:
+            shards = as_datum(await self.optargs["shards"].eval(q, env))
+            if shards.__class__ is not int or not 1 <= shards <= 64:
+                raise ReqlQueryLogicError("Every table must have at least one shard.") if shards == 0 else ReqlQueryLogicError(
+                    "Maximum number of shards is 64."
+                )
+        cfg = await q.store.write(Catalog.create_table_job(db.config, name, pk, durability), catalog=True)
+        if cfg == "no_db":
+            raise ReqlOpFailedError(f"Database `{db.name}` does not exist.")
+        if cfg is None:
+            raise ReqlOpFailedError(f"Table `{db.name}.{name}` already exists.")
+        return {
+            "config_changes": [{"new_val": table_config_doc(cfg), "old_val": None}],
+            "tables_created": 1,
+        }
+
+
+@register(T.TABLE_DROP)
+class TableDrop(Term):
+    __slots__ = ()
+    name = "table_drop"
+    argspec = (1, 2)
+
+    async def eval(self, q: Any, env: dict) -> dict:
+        db, i = await db_of(self, q, env, 2)
+        name = check_name("Table", await self.str_arg(i, q, env))
+        cfg = await q.store.write(Catalog.drop_table_job(db.name, name), catalog=True)
+        if cfg is None:
+            raise ReqlOpFailedError(f"Table `{db.name}.{name}` does not exist.")
+        return {
+            "config_changes": [{"new_val": None, "old_val": table_config_doc(cfg)}],
+            "tables_dropped": 1,
+        }
+
+
+@register(T.CONFIG)
+class Config(Term):
+    __slots__ = ()
+    name = "config"
+    argspec = (1, 1)
+
+    async def eval(self, q: Any, env: dict) -> Any:
+        target = await self.args[0].eval(q, env)
+        if isinstance(target, Database):
+            return {"id": target.config.id, "name": target.name}
+        if isinstance(target, Table):
+            cfg = q.catalog.get_table(target.db.name, target.name) or target.config
+            return table_config_doc(cfg)
+        from ..term import type_error
+
+        raise type_error("TABLE", target)
+
+
+# -- point reads -----------------------------------------------------------------------
+
+
+def read_doc(q: Any, table: Table, key: Any) -> Any:
+    """The document with primary key ``key``, or None."""
+    raw_key = table.config.docs_prefix + encode_key(key)
+    with q.store.read() as txn:
+        raw = txn.get(raw_key)
+    return None if raw is None else orjson.loads(raw)
+
+
+def check_pkey_value(key: Any) -> Any:
+    if key is None or (key.__class__ is dict and "$reql_type$" not in key):
+        encode_key(key)  # raises RethinkDB's "Primary keys must be ..." error
+    return key
+
+
+@register(T.GET)
+class Get(Term):
+    __slots__ = ()
+    name = "get"
+    argspec = (2, 2)
+
+    async def eval(self, q: Any, env: dict) -> SingleSelection:
+        table = await self.args[0].eval(q, env)
+        if not isinstance(table, Table):
+            from ..term import type_error
+
+            raise type_error("TABLE", table)
+        key = as_datum(await self.args[1].eval(q, env))
+        check_pkey_value(key)
+        from ...datum.keys import rethinkdb_key_size
+
+        if rethinkdb_key_size(key) > 128:
+            return SingleSelection(table, key, None)
+        return SingleSelection(table, key, read_doc(q, table, key))
+
+
+@register(T.GET_ALL)
+class GetAll(Term):
+    __slots__ = ()
+    name = "get_all"
+    argspec = (1, None)
+    optargspec = ("index",)
+
+    async def eval(self, q: Any, env: dict) -> Stream:
+        table = await self.args[0].eval(q, env)
+        if not isinstance(table, Table):
+            from ..term import type_error
+
+            raise type_error("TABLE", table)
+        keys = [as_datum(await a.eval(q, env)) for a in self.args[1:]]
+        index = as_string(await self.opt("index", q, env, table.primary_key))
+        if index != table.primary_key:
+            if index not in table.config.indexes:
+                raise ReqlOpFailedError(
+                    f"Index `{index}` was not found on table `{table.display_name()}`."
+                )
+            raise ReqlQueryLogicError("Secondary indexes are not supported yet.")
+        docs = []
+        seen = set()
+        for k in keys:
+            check_pkey_value(k)
+            ek = encode_key(k)
+            if ek in seen:
+                continue
+            seen.add(ek)
+            d = read_doc(q, table, k)
+            if d is not None:
+                docs.append(d)
+        return ArrayStream(docs, table=table, is_array=False)

@@ -1,0 +1,347 @@
+"""One client connection: a Trio task around the sans-IO wire protocol.
+
+The connection is a nursery; each query runs in a child task with its own cancel
+scope, so queries on one connection run concurrently (V0_4+ semantics), a STOP cancels
+its query at once, and closing the connection cancels everything it started — a
+runaway ``r.range()`` never outlives its client. Responses from concurrent queries
+are serialised by a send lock; a slow reader only slows its own connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import orjson
+import trio
+
+from ..errors import ReqlError, ReqlInternalError
+from ..ql.context import QueryContext
+from ..ql.query import Atom, blame, start
+from ..ql.streams import Stream
+from ..wire import (
+    NEED_DATA,
+    BadQuery,
+    ContinueQuery,
+    HandshakeComplete,
+    NoreplyWait,
+    ProtocolError,
+    ServerConnection,
+    ServerInfoQuery,
+    StartQuery,
+    StopQuery,
+    encode_response,
+)
+
+log = logging.getLogger("reqlite.server")
+
+SUCCESS_ATOM = 1
+SUCCESS_SEQUENCE = 2
+SUCCESS_PARTIAL = 3
+WAIT_COMPLETE = 4
+SERVER_INFO = 5
+CLIENT_ERROR = 16
+
+RECEIVE_SIZE = 65536
+# RethinkDB's batch defaults: up to 1 MiB or 0.5 s per batch; the first batch is a
+# quarter of that so the first rows reach the client quickly.
+DEFAULT_MAX_BATCH_BYTES = 1 << 20
+DEFAULT_MAX_BATCH_SECONDS = 0.5
+DEFAULT_FIRST_SCALEDOWN = 4
+DEFAULT_MAX_BATCH_ROWS = 1 << 31
+
+
+class Cursor:
+    """A stream being sent to the client batch by batch."""
+
+    __slots__ = ("q", "stream", "buffer", "scope", "busy", "profile", "feed_note")
+
+    def __init__(self, q: QueryContext, stream: Stream) -> None:
+        self.q = q
+        self.stream = stream
+        self.buffer: list = []
+        self.scope: trio.CancelScope | None = None
+        self.busy = False
+        self.profile = False
+        self.feed_note: int | None = None
+
+
+class Connection:
+    def __init__(self, server: Any, stream: trio.abc.Stream, peer: str) -> None:
+        self.server = server
+        self.stream = stream
+        self.peer = peer
+        self.wire = ServerConnection(
+            server.lookup_credentials, server_version=server.server_version
+        )
+        self.send_lock = trio.Lock()
+        self.queries: dict[int, Cursor | trio.CancelScope] = {}
+        self.noreply_outstanding = 0
+        self.noreply_idle = trio.Event()
+        self.noreply_idle.set()
+        self.closed = False
+        self.username: str | None = None
+
+    # -- main loop -----------------------------------------------------------------
+
+    async def serve(self) -> None:
+        try:
+            async with trio.open_nursery() as nursery:
+                self.nursery = nursery
+                await self._read_loop(nursery)
+                nursery.cancel_scope.cancel()
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass
+        finally:
+            self.closed = True
+            with trio.CancelScope(shield=True):
+                try:
+                    await self.stream.aclose()
+                except Exception:  # noqa: BLE001 - closing a broken socket
+                    pass
+
+    async def _read_loop(self, nursery: trio.Nursery) -> None:
+        wire = self.wire
+        while True:
+            try:
+                data = await self.stream.receive_some(RECEIVE_SIZE)
+            except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+                return
+            wire.receive_data(data)
+            while True:
+                try:
+                    event = wire.next_event()
+                except ProtocolError as exc:
+                    out = wire.data_to_send()
+                    if out:
+                        with trio.move_on_after(1):
+                            await self._send(out)
+                    log.info("closing %s: %s", self.peer, exc)
+                    return
+                out = wire.data_to_send()
+                if out:
+                    await self._send(out)
+                if event is NEED_DATA:
+                    break
+                self._dispatch(event, nursery)
+            if not data:
+                return
+
+    async def _send(self, data: bytes) -> None:
+        async with self.send_lock:
+            await self.stream.send_all(data)
+
+    async def _respond(self, token: int, body: dict | bytes) -> None:
+        if not isinstance(body, bytes):
+            body = orjson.dumps(body)
+        await self._send(encode_response(token, body))
+
+    # -- events --------------------------------------------------------------------
+
+    def _dispatch(self, event: Any, nursery: trio.Nursery) -> None:
+        if isinstance(event, StartQuery):
+            if event.token in self.queries:
+                nursery.start_soon(
+                    self._respond,
+                    event.token,
+                    _client_error(f"ERROR: duplicate token {event.token}"),
+                )
+                return
+            noreply = _truthy_optarg(event.global_optargs.get("noreply"))
+            scope = trio.CancelScope()
+            if noreply:
+                self.noreply_outstanding += 1
+                self.noreply_idle = trio.Event() if self.noreply_idle.is_set() else self.noreply_idle
+            else:
+                self.queries[event.token] = scope
+            nursery.start_soon(self._run_start, event, scope, noreply)
+        elif isinstance(event, ContinueQuery):
+            cur = self.queries.get(event.token)
+            if not isinstance(cur, Cursor) or cur.busy:
+                nursery.start_soon(
+                    self._respond,
+                    event.token,
+                    _client_error(f"Token {event.token} not in stream cache."),
+                )
+                return
+            nursery.start_soon(self._run_continue, event.token, cur)
+        elif isinstance(event, StopQuery):
+            entry = self.queries.pop(event.token, None)
+            if entry is None:
+                # RethinkDB answers a STOP for an unknown token with an empty sequence.
+                nursery.start_soon(self._respond, event.token, {"t": SUCCESS_SEQUENCE, "r": []})
+                return
+            if isinstance(entry, Cursor):
+                if entry.scope is not None:
+                    entry.scope.cancel()
+                entry.stream.close()
+            else:
+                entry.cancel()
+            nursery.start_soon(self._respond, event.token, {"t": SUCCESS_SEQUENCE, "r": []})
+        elif isinstance(event, NoreplyWait):
+            nursery.start_soon(self._run_noreply_wait, event.token)
+        elif isinstance(event, ServerInfoQuery):
+            nursery.start_soon(
+                self._respond, event.token, {"t": SERVER_INFO, "r": [self.server.server_info()]}
+            )
+        elif isinstance(event, BadQuery):
+            nursery.start_soon(self._respond, event.token, _client_error(event.message))
+        elif isinstance(event, HandshakeComplete):
+            self.username = event.username
+
+    async def _run_noreply_wait(self, token: int) -> None:
+        await self.noreply_idle.wait()
+        await self._respond(token, {"t": WAIT_COMPLETE, "r": []})
+
+    async def _run_start(self, event: StartQuery, scope: trio.CancelScope, noreply: bool) -> None:
+        token = event.token
+        started = time.perf_counter()
+        q = QueryContext(self.server.store, server=self.server, conn=self)
+        profile = _truthy_optarg(event.global_optargs.get("profile"))
+        body: dict | bytes | None = None
+        try:
+            with scope:
+                try:
+                    result = await start(q, event.term, event.global_optargs)
+                    if isinstance(result, Atom):
+                        body = _atom_body(result.value, profile, started)
+                    else:
+                        cur = Cursor(q, result)
+                        cur.profile = profile
+                        if not noreply:
+                            self.queries[token] = cur
+                        body = await self._next_batch_body(cur, token, first=True, started=started)
+                except ReqlError as exc:
+                    body = _error_body(exc)
+                except Exception as exc:  # noqa: BLE001 - a bug must not kill the connection
+                    log.exception("internal error in query %s from %s", token, self.peer)
+                    body = _error_body(ReqlInternalError(f"Internal error: {exc!r}"))
+            if scope.cancelled_caught:
+                return
+            if body is None:
+                return
+            if not noreply:
+                if body.get("t") != SUCCESS_PARTIAL if isinstance(body, dict) else not _is_partial(body):
+                    self.queries.pop(token, None)
+                await self._respond(token, body)
+        finally:
+            if noreply:
+                self.noreply_outstanding -= 1
+                if self.noreply_outstanding == 0:
+                    self.noreply_idle.set()
+            elif token in self.queries and not isinstance(self.queries.get(token), Cursor):
+                self.queries.pop(token, None)
+
+    async def _run_continue(self, token: int, cur: Cursor) -> None:
+        cur.busy = True
+        scope = trio.CancelScope()
+        cur.scope = scope
+        body: dict | bytes | None = None
+        with scope:
+            try:
+                body = await self._next_batch_body(cur, token, first=False, started=time.perf_counter())
+            except ReqlError as exc:
+                body = _error_body(exc)
+            except Exception as exc:  # noqa: BLE001
+                log.exception("internal error continuing query %s from %s", token, self.peer)
+                body = _error_body(ReqlInternalError(f"Internal error: {exc!r}"))
+        cur.scope = None
+        cur.busy = False
+        if scope.cancelled_caught or body is None:
+            return
+        final = body.get("t") != SUCCESS_PARTIAL if isinstance(body, dict) else not _is_partial(body)
+        if final:
+            self.queries.pop(token, None)
+        await self._respond(token, body)
+
+    async def _next_batch_body(self, cur: Cursor, token: int, first: bool, started: float) -> bytes:
+        """Collect the next batch under RethinkDB's batching rules and encode the response."""
+        opts = cur.q.optargs
+        max_rows = _int_opt(opts, "max_batch_rows", DEFAULT_MAX_BATCH_ROWS)
+        max_bytes = _int_opt(opts, "max_batch_bytes", DEFAULT_MAX_BATCH_BYTES)
+        max_secs = _num_opt(opts, "max_batch_seconds", DEFAULT_MAX_BATCH_SECONDS)
+        if first:
+            scale = max(1, _int_opt(opts, "first_batch_scaledown_factor", DEFAULT_FIRST_SCALEDOWN))
+            max_bytes = max(1, max_bytes // scale)
+        max_rows = max(1, max_rows)
+        deadline = time.monotonic() + max_secs
+        encoded: list[bytes] = []
+        size = 0
+        done = False
+        dumps = orjson.dumps
+        buffer = cur.buffer
+        while len(encoded) < max_rows:
+            if not buffer:
+                batch = await cur.stream.next_batch(cur.q, min(max_rows - len(encoded), 1000))
+                if batch is None:
+                    done = True
+                    break
+                buffer.extend(batch)
+            take = min(len(buffer), max_rows - len(encoded))
+            from ..ql.query import check_result_datum
+
+            for item in buffer[:take]:
+                check_result_datum(item)
+                b = dumps(item)
+                encoded.append(b)
+                size += len(b)
+            del buffer[:take]
+            if size >= max_bytes or time.monotonic() >= deadline:
+                break
+        if not done and not buffer and cur.stream.__class__.__name__ == "ArrayStream":
+            # An exhausted in-memory stream: say so now rather than after an empty CONTINUE.
+            if cur.stream.pos >= len(cur.stream.items):  # type: ignore[attr-defined]
+                done = True
+        t = SUCCESS_SEQUENCE if done else SUCCESS_PARTIAL
+        body = b'{"t":%d,"r":[' % t + b",".join(encoded) + b"]"
+        if cur.profile:
+            body += b',"p":' + dumps(_profile(started))
+        if cur.feed_note is not None:
+            body += b',"n":[%d]' % cur.feed_note
+        return body + b"}"
+
+
+def _is_partial(body: bytes) -> bool:
+    return body.startswith(b'{"t":3,')
+
+
+def _truthy_optarg(v: Any) -> bool:
+    return v is True
+
+
+def _int_opt(opts: dict, name: str, default: int) -> int:
+    v = opts.get(name)
+    if v.__class__ in (int, float):
+        return int(v)
+    return default
+
+
+def _num_opt(opts: dict, name: str, default: float) -> float:
+    v = opts.get(name)
+    if v.__class__ in (int, float):
+        return float(v)
+    return default
+
+
+def _profile(started: float) -> list:
+    ms = (time.perf_counter() - started) * 1000.0
+    return [{"description": "Evaluating query.", "duration(ms)": ms, "sub_tasks": []}]
+
+
+def _atom_body(value: Any, profile: bool, started: float) -> bytes:
+    body = b'{"t":1,"r":[' + orjson.dumps(value) + b"]"
+    if profile:
+        body += b',"p":' + orjson.dumps(_profile(started))
+    return body + b"}"
+
+
+def _error_body(exc: ReqlError) -> dict:
+    body: dict[str, Any] = {"t": exc.response_type, "r": [exc.message], "b": blame(exc)}
+    if exc.error_type is not None:
+        body["e"] = exc.error_type
+    return body
+
+
+def _client_error(message: str) -> dict:
+    return {"t": CLIENT_ERROR, "r": [message], "b": []}

@@ -1,0 +1,279 @@
+"""Databases and tables: their configs in LMDB, a cached view, and the jobs that change them.
+
+The cached view is rebuilt whenever the writer thread has committed a catalog job
+(``Engine.catalog_version`` moves), so lookups on the query path are dict reads.
+Catalog-changing functions here return *jobs* (functions of a write transaction) that
+the caller submits through the single write path; they report expected conditions
+("already exists") in their result rather than raising.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from . import layout
+from .engine import Engine
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseConfig:
+    id: str
+    name: str
+    created_at: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "created_at": self.created_at}
+
+
+@dataclass(frozen=True, slots=True)
+class TableConfig:
+    id: str
+    name: str
+    db: str
+    database_id: str
+    primary_key: str
+    created_at: float
+    durability: str = "hard"
+    indexes: dict[str, Any] = field(default_factory=dict)
+    write_hook: Any = None
+    docs_prefix: bytes = b""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "db": self.db,
+            "database_id": self.database_id,
+            "primary_key": self.primary_key,
+            "created_at": self.created_at,
+            "durability": self.durability,
+            "indexes": self.indexes,
+            "write_hook": self.write_hook,
+        }
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> TableConfig:
+        return TableConfig(
+            id=data["id"],
+            name=data["name"],
+            db=data["db"],
+            database_id=data["database_id"],
+            primary_key=data["primary_key"],
+            created_at=data["created_at"],
+            durability=data.get("durability", "hard"),
+            indexes=data.get("indexes") or {},
+            write_hook=data.get("write_hook"),
+            docs_prefix=layout.docs_prefix(data["database_id"], data["id"]),
+        )
+
+
+class Catalog:
+    """Cached, read-mostly view of databases and tables, plus the jobs that change them."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._version = -1
+        self._dbs: dict[str, DatabaseConfig] = {}
+        self._tables: dict[tuple[str, str], TableConfig] = {}
+        self._tables_by_id: dict[str, TableConfig] = {}
+
+    # -- reads ---------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        if self._version == self.engine.catalog_version:
+            return
+        version = self.engine.catalog_version
+        dbs: dict[str, DatabaseConfig] = {}
+        tables: dict[tuple[str, str], TableConfig] = {}
+        with self.engine.read() as txn:
+            cur = txn.cursor()
+            if cur.set_range(layout.DATABASES):
+                for key, value in cur:
+                    if not key.startswith(layout.DATABASES):
+                        break
+                    d = orjson.loads(value)
+                    dbs[d["name"]] = DatabaseConfig(d["id"], d["name"], d["created_at"])
+            if cur.set_range(layout.TABLES):
+                for key, value in cur:
+                    if not key.startswith(layout.TABLES):
+                        break
+                    t = TableConfig.from_json(orjson.loads(value))
+                    tables[(t.db, t.name)] = t
+        self._dbs = dbs
+        self._tables = tables
+        self._tables_by_id = {t.id: t for t in tables.values()}
+        self._version = version
+
+    def databases(self) -> dict[str, DatabaseConfig]:
+        self._refresh()
+        return self._dbs
+
+    def get_db(self, name: str) -> DatabaseConfig | None:
+        self._refresh()
+        return self._dbs.get(name)
+
+    def get_table(self, db: str, name: str) -> TableConfig | None:
+        self._refresh()
+        return self._tables.get((db, name))
+
+    def get_table_by_id(self, table_id: str) -> TableConfig | None:
+        self._refresh()
+        return self._tables_by_id.get(table_id)
+
+    def tables_of(self, db: str) -> list[TableConfig]:
+        self._refresh()
+        return [t for (d, _), t in self._tables.items() if d == db]
+
+    def all_tables(self) -> list[TableConfig]:
+        self._refresh()
+        return list(self._tables.values())
+
+    def doc_count(self, table: TableConfig) -> int:
+        with self.engine.read() as txn:
+            raw = txn.get(layout.doc_count_key(table.id))
+        return int(raw) if raw else 0
+
+    # -- jobs (run in the writer thread) -------------------------------------------
+
+    @staticmethod
+    def create_db_job(name: str):
+        """Job: create database ``name``; result is the new config, or None if it exists."""
+
+        def job(txn) -> DatabaseConfig | None:
+            key = layout.database_key(name)
+            if txn.get(key) is not None:
+                return None
+            cfg = DatabaseConfig(str(uuid.uuid4()), name, time.time())
+            txn.put(key, orjson.dumps(cfg.to_json()))
+            txn.put(layout.database_id_key(cfg.id), name.encode())
+            return cfg
+
+        return job
+
+    @staticmethod
+    def drop_db_job(name: str):
+        """Job: drop a database with all its tables, documents and indexes.
+
+        Result: ``(DatabaseConfig, [TableConfig…])`` of what was dropped, or None.
+        """
+
+        def job(txn):
+            key = layout.database_key(name)
+            raw = txn.get(key)
+            if raw is None:
+                return None
+            d = orjson.loads(raw)
+            cfg = DatabaseConfig(d["id"], d["name"], d["created_at"])
+            dropped = []
+            prefix = layout.tables_of_db_prefix(name)
+            cur = txn.cursor()
+            keys = []
+            if cur.set_range(prefix):
+                for k, v in cur:
+                    if not k.startswith(prefix):
+                        break
+                    keys.append((k, v))
+            for k, v in keys:
+                t = TableConfig.from_json(orjson.loads(v))
+                dropped.append(t)
+                _delete_table_keys(txn, t)
+                txn.delete(k)
+            _delete_prefix(txn, layout.database_prefix(cfg.id))
+            txn.delete(key)
+            txn.delete(layout.database_id_key(cfg.id))
+            return cfg, dropped
+
+        return job
+
+    @staticmethod
+    def create_table_job(db: DatabaseConfig, name: str, primary_key: str, durability: str):
+        """Job: create a table; result is the new TableConfig, None if it exists,
+        or the string ``"no_db"`` if the database vanished meanwhile."""
+
+        def job(txn):
+            if txn.get(layout.database_key(db.name)) is None:
+                return "no_db"
+            key = layout.table_key(db.name, name)
+            if txn.get(key) is not None:
+                return None
+            data = {
+                "id": str(uuid.uuid4()),
+                "name": name,
+                "db": db.name,
+                "database_id": db.id,
+                "primary_key": primary_key,
+                "created_at": time.time(),
+                "durability": durability,
+                "indexes": {},
+                "write_hook": None,
+            }
+            txn.put(key, orjson.dumps(data))
+            txn.put(layout.table_id_key(data["id"]), f"{db.name}.{name}".encode())
+            txn.put(layout.doc_count_key(data["id"]), b"0")
+            return TableConfig.from_json(data)
+
+        return job
+
+    @staticmethod
+    def drop_table_job(db: str, name: str):
+        """Job: drop a table with its documents and indexes; result: its config or None."""
+
+        def job(txn):
+            key = layout.table_key(db, name)
+            raw = txn.get(key)
+            if raw is None:
+                return None
+            t = TableConfig.from_json(orjson.loads(raw))
+            _delete_table_keys(txn, t)
+            txn.delete(key)
+            return t
+
+        return job
+
+    @staticmethod
+    def update_table_job(db: str, name: str, changes: dict[str, Any]):
+        """Job: merge ``changes`` into a table's config (rename included); result: new config."""
+
+        def job(txn):
+            key = layout.table_key(db, name)
+            raw = txn.get(key)
+            if raw is None:
+                return None
+            data = orjson.loads(raw)
+            data.update(changes)
+            new_key = layout.table_key(data["db"], data["name"])
+            if new_key != key:
+                if txn.get(new_key) is not None:
+                    return "exists"
+                txn.delete(key)
+                txn.put(layout.table_id_key(data["id"]), f"{data['db']}.{data['name']}".encode())
+            txn.put(new_key, orjson.dumps(data))
+            return TableConfig.from_json(data)
+
+        return job
+
+
+def _delete_prefix(txn, prefix: bytes) -> int:
+    cur = txn.cursor()
+    n = 0
+    if not cur.set_range(prefix):
+        return 0
+    while True:
+        key = cur.key()
+        if not key.startswith(prefix):
+            break
+        if not cur.delete():
+            break
+        n += 1
+    return n
+
+
+def _delete_table_keys(txn, t: TableConfig) -> None:
+    _delete_prefix(txn, layout.table_prefix(t.database_id, t.id))
+    txn.delete(layout.table_id_key(t.id))
+    txn.delete(layout.doc_count_key(t.id))
