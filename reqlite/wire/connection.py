@@ -18,11 +18,15 @@ A server loop looks like::
             except ProtocolError:
                 await stream.send_all(conn.data_to_send())
                 return                        # close the connection
+            if out := conn.data_to_send():
+                await stream.send_all(out)   # handshake replies
             if event is NEED_DATA:
                 break
+            if isinstance(event, ConnectionClosed):
+                return
             ...                               # HandshakeComplete, StartQuery, ...
-        if out := conn.data_to_send():
-            await stream.send_all(out)
+        if not data:
+            return
 
 Buffer limits (each enforced before the bytes it concerns are waited for, so a
 peer cannot make us hold more than this in an incomplete message):
@@ -150,11 +154,19 @@ class ServerConnection:
         return bytes(out)
 
     def next_event(self) -> HandshakeComplete | QueryEvent | ConnectionClosed | NeedData:
-        """The next event, or NEED_DATA; raises ProtocolError if the peer must be dropped."""
+        """The next event, or NEED_DATA; raises ProtocolError if the peer must be dropped.
+
+        After ``receive_data(b"")``, buffered complete messages are still returned;
+        then a clean close gives :class:`ConnectionClosed` once (NEED_DATA after
+        that), and a close in the middle of a message raises ProtocolError (with
+        nothing to send: RethinkDB just closes).
+        """
         if self._terminal is ConnectionState.ERROR:
             raise ProtocolError(self._error_message)
         if self._terminal is ConnectionState.CLOSED:
-            return ConnectionClosed()
+            # ConnectionClosed was reported once; a loop that drains to NEED_DATA
+            # and then checks its own b"" must not spin.
+            return NEED_DATA
         try:
             if self._handshake.state is ConnectionState.READY:
                 event = self._next_query()

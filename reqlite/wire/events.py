@@ -187,7 +187,10 @@ class BadQuery(Event):
 
 @dataclass(frozen=True, slots=True)
 class ConnectionClosed(Event):
-    """The peer closed its side (``receive_data(b"")``) at a message boundary."""
+    """The peer closed its side (``receive_data(b"")``) at a message boundary.
+
+    Returned once; ``next_event()`` returns NEED_DATA afterwards.
+    """
 
 
 QueryEvent = StartQuery | ContinueQuery | StopQuery | NoreplyWait | ServerInfoQuery | BadQuery

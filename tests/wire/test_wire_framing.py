@@ -230,6 +230,7 @@ def test_eof_at_frame_boundary_after_pending_frames() -> None:
     assert conn.next_event() == ServerInfoQuery(1)
     assert conn.next_event() == ConnectionClosed()
     assert conn.state is ConnectionState.CLOSED
+    assert conn.next_event() is NEED_DATA
 
 
 @pytest.mark.parametrize("cut", [1, 11, 12, 14])
