@@ -21,31 +21,39 @@ TT_DATUM = 1
 TT_MAKE_ARRAY = 2
 TT_MAKE_OBJ = 3
 TT_ARGS = 154
+TT_VAR = 10
+TT_IMPLICIT_VAR = 13
+TT_FUNC = 69
+
+# What `r.row` (IMPLICIT_VAR) refers to while compiling: nothing yet, the parameter of
+# the one enclosing one-argument function, or ambiguous (nested functions).
+_NO_FUNC = None
+_NESTED = -1
 
 MAX_DEPTH = 1000  # deeper term trees are refused rather than overflowing the stack
 
 
 def compile_term(raw: Any) -> Term:
     """Compile a JSON term tree; raises ReqlCompileError (or a runtime error for bad datums)."""
-    return _compile(raw, (), 0)
+    return _compile(raw, (), 0, _NO_FUNC)
 
 
-def _compile(raw: Any, bt: tuple, depth: int) -> Term:
+def _compile(raw: Any, bt: tuple, depth: int, ivar: int | None) -> Term:
     if depth > MAX_DEPTH:
         raise ReqlCompileError("Query too deeply nested.")
     cls = raw.__class__
     if cls is list:
-        return _compile_term(raw, bt, depth)
+        return _compile_term(raw, bt, depth, ivar)
     if cls is dict:
-        return _compile_object(raw, bt, depth)
+        return _compile_object(raw, bt, depth, ivar)
     return DatumTerm(datum_from_json(raw), bt)
 
 
-def _compile_object(raw: dict, bt: tuple, depth: int) -> Term:
+def _compile_object(raw: dict, bt: tuple, depth: int, ivar: int | None) -> Term:
     values = {}
     constant = True
     for k, v in raw.items():
-        t = _compile(v, bt + (k,), depth + 1)
+        t = _compile(v, bt + (k,), depth + 1, ivar)
         values[k] = t
         if t.__class__ is not DatumTerm:
             constant = False
@@ -55,7 +63,7 @@ def _compile_object(raw: dict, bt: tuple, depth: int) -> Term:
     return impl([], values, bt)
 
 
-def _compile_term(raw: list, bt: tuple, depth: int) -> Term:
+def _compile_term(raw: list, bt: tuple, depth: int, ivar: int | None) -> Term:
     if not raw:
         raise ReqlCompileError("Expected a term, got an empty array.")
     tt = raw[0]
@@ -70,11 +78,21 @@ def _compile_term(raw: list, bt: tuple, depth: int) -> Term:
         if len(raw_args) != 1:
             raise ReqlCompileError(f"Expected 1 argument but found {len(raw_args)}.")
         return DatumTerm(datum_from_json(raw_args[0]), bt)
+    if tt == TT_IMPLICIT_VAR:
+        # The driver wraps r.row in a one-argument FUNC; r.row is that function's parameter.
+        if ivar is _NO_FUNC or ivar == _NESTED:
+            if ivar == _NESTED:
+                raise ReqlCompileError("Cannot use r.row in nested queries.  Use functions instead.")
+            raise ReqlCompileError("r.row is not defined in this context.")
+        tt, raw_args, raw_optargs = TT_VAR, [ivar], {}
     impl = REGISTRY.get(tt)
     if impl is None:
         raise ReqlCompileError(_unknown_term_message(tt))
-    args = [_compile(a, bt + (i,), depth + 1) for i, a in enumerate(raw_args)]
-    optargs = {k: _compile(v, bt + (k,), depth + 1) for k, v in raw_optargs.items()}
+    inner = ivar
+    if tt == TT_FUNC:
+        inner = _implicit_for_func(raw_args, ivar)
+    args = [_compile(a, bt + (i,), depth + 1, inner) for i, a in enumerate(raw_args)]
+    optargs = {k: _compile(v, bt + (k,), depth + 1, ivar) for k, v in raw_optargs.items()}
     if tt == TT_MAKE_ARRAY and all(a.__class__ is DatumTerm for a in args) and not optargs:
         return DatumTerm([a.value for a in args], bt)
     impl.check_optargs(optargs)
@@ -84,6 +102,18 @@ def _compile_term(raw: list, bt: tuple, depth: int) -> Term:
         return ArgsSplice(impl, args, optargs, bt)
     impl.check_arity(len(args))
     return impl(args, optargs, bt)
+
+
+def _implicit_for_func(raw_args: list, ivar: int | None) -> int | None:
+    """What r.row means inside a FUNC with these raw arguments."""
+    if ivar is not _NO_FUNC:
+        return _NESTED
+    params = raw_args[0] if raw_args else None
+    if params.__class__ is list and params and params[0] == 2:  # [MAKE_ARRAY, [ids]]
+        params = params[1] if len(params) > 1 else []
+    if params.__class__ is list and len(params) == 1 and params[0].__class__ is int:
+        return params[0]
+    return _NESTED
 
 
 def _unknown_term_message(tt: int) -> str:

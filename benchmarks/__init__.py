@@ -1,0 +1,1 @@
+"""reqlite benchmarks: workloads through the official driver over loopback (see harness.py)."""
