@@ -44,6 +44,7 @@ SERVER_INFO = 5
 CLIENT_ERROR = 16
 
 RECEIVE_SIZE = 65536
+FRAMES_PER_CHECKPOINT = 32
 # RethinkDB's batch defaults: up to 1 MiB or 0.5 s per batch; the first batch is a
 # quarter of that so the first rows reach the client quickly.
 DEFAULT_MAX_BATCH_BYTES = 1 << 20
@@ -75,7 +76,6 @@ class Connection:
         self.wire = ServerConnection(
             server.lookup_credentials, server_version=server.server_version
         )
-        self.send_lock = trio.Lock()
         self.queries: dict[int, Cursor | trio.CancelScope] = {}
         self.noreply_outstanding = 0
         self.noreply_idle = trio.Event()
@@ -103,7 +103,13 @@ class Connection:
 
     async def _read_loop(self, nursery: trio.Nursery) -> None:
         wire = self.wire
+        frames = 0
         while True:
+            if frames >= FRAMES_PER_CHECKPOINT:
+                # A client pipelining many queries never makes receive block; yield now
+                # and then so that other connections and our own query tasks run.
+                frames = 0
+                await trio.lowlevel.checkpoint()
             try:
                 data = await self.stream.receive_some(RECEIVE_SIZE)
             except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
@@ -124,13 +130,14 @@ class Connection:
                     await self._send(out)
                 if event is NEED_DATA:
                     break
+                frames += 1
                 self._dispatch(event, nursery)
             if not data:
                 return
 
     async def _send(self, data: bytes) -> None:
-        async with self.send_lock:
-            await self.stream.send_all(data)
+        # The transport keeps concurrent responses from interleaving.
+        await self.stream.send_all(data)
 
     async def _respond(self, token: int, body: dict | bytes) -> None:
         if not isinstance(body, bytes):

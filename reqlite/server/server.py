@@ -18,6 +18,7 @@ from ..storage import Store
 from ..storage import layout
 from ..wire import ScramCredentials, make_scram_credentials
 from .connection import Connection
+from .transport import FastSocketStream
 
 log = logging.getLogger("reqlite.server")
 
@@ -103,7 +104,7 @@ class Server:
             stream.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             pass
-        conn = Connection(self, stream, peer_s)
+        conn = Connection(self, FastSocketStream.from_trio(stream), peer_s)
         self.connections.add(conn)
         try:
             await conn.serve()
