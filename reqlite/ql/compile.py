@@ -91,12 +91,29 @@ def _compile_term(raw: list, bt: tuple, depth: int, ivar: int | None) -> Term:
     inner = ivar
     if tt == TT_FUNC:
         inner = _implicit_for_func(raw_args, ivar)
-    args = [_compile(a, bt + (i,), depth + 1, inner) for i, a in enumerate(raw_args)]
-    optargs = {k: _compile(v, bt + (k,), depth + 1, ivar) for k, v in raw_optargs.items()}
-    if tt == TT_MAKE_ARRAY and all(a.__class__ is DatumTerm for a in args) and not optargs:
-        return DatumTerm([a.value for a in args], bt)
-    impl.check_optargs(optargs)
-    if any(a.tt == TT_ARGS for a in args):
+    args = []
+    constant = True
+    splice = False
+    depth += 1
+    for i, a in enumerate(raw_args):
+        c = a.__class__
+        if c is str or c is bool or c is int:
+            t = DatumTerm(a if c is not int else datum_from_json(a), bt + (i,))
+        else:
+            t = _compile(a, bt + (i,), depth, inner)
+            if t.__class__ is not DatumTerm:
+                constant = False
+                if t.tt == TT_ARGS:
+                    splice = True
+        args.append(t)
+    if raw_optargs:
+        optargs = {k: _compile(v, bt + (k,), depth, ivar) for k, v in raw_optargs.items()}
+        impl.check_optargs(optargs)
+    else:
+        optargs = {}
+        if tt == TT_MAKE_ARRAY and constant:
+            return DatumTerm([a.value for a in args], bt)
+    if splice:
         from .terms.control import ArgsSplice
 
         return ArgsSplice(impl, args, optargs, bt)

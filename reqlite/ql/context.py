@@ -59,11 +59,17 @@ class QueryContext:
     def database(self, name: str) -> Database:
         cfg = self.catalog.get_db(name)
         if cfg is None:
+            from .terms.db_table import check_name
+
+            check_name("Database", name)
             raise ReqlOpFailedError(f"Database `{name}` does not exist.")
         return Database(cfg)
 
     def table(self, db: Database, name: str) -> Table:
         cfg = self.catalog.get_table(db.name, name)
         if cfg is None:
+            from .terms.db_table import check_name
+
+            check_name("Table", name)
             raise ReqlOpFailedError(f"Table `{db.name}.{name}` does not exist.")
         return Table(db.config, cfg, self.read_mode)

@@ -45,12 +45,17 @@ GLOBAL_OPTARGS = frozenset(
 
 
 class Atom:
-    """A query result to send whole, as SUCCESS_ATOM."""
+    """A query result to send whole, as SUCCESS_ATOM.
 
-    __slots__ = ("value",)
+    ``raw``, when set, is the value already encoded as JSON (a stored document passed
+    through untouched: no decode, no re-encode).
+    """
 
-    def __init__(self, value: Any) -> None:
+    __slots__ = ("value", "raw")
+
+    def __init__(self, value: Any, raw: bytes | None = None) -> None:
         self.value = value
+        self.raw = raw
 
 
 async def start(q: QueryContext, raw_term: Any, raw_optargs: dict) -> Atom | Stream:
@@ -102,6 +107,8 @@ async def classify_result(q: QueryContext, value: Any) -> Atom | Stream:
     if kind == "TABLE":
         return to_stream(q, value)
     if isinstance(value, SingleSelection):
+        if value.raw is not None:
+            return Atom(None, value.raw)  # stored documents never hold minval/literals
         return Atom(check_result_datum(value.doc))
     if isinstance(value, GroupedData):
         return Atom(grouped_to_datum(value))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from ..datum.types import type_name
 
 if TYPE_CHECKING:
@@ -57,16 +59,36 @@ class Table:
 
 
 class SingleSelection:
-    """A document addressed by primary key (``get``, ``nth`` of a selection): readable and writable."""
+    """A document addressed by primary key (``get``, ``nth`` of a selection): readable and writable.
 
-    __slots__ = ("table", "key", "doc")
+    ``raw`` optionally holds the document's stored JSON; ``doc`` is then decoded only if
+    someone looks at it, and a query that just returns the document sends ``raw`` as is.
+    """
+
+    __slots__ = ("table", "key", "_doc", "raw")
     kind = "SINGLE_SELECTION"
     type_of = "SELECTION<OBJECT>"
 
-    def __init__(self, table: Table, key: Any, doc: Any) -> None:
+    def __init__(self, table: Table, key: Any, doc: Any = None, raw: bytes | None = None) -> None:
         self.table = table
         self.key = key
-        self.doc = doc  # the document as read, or None if missing
+        self._doc = _UNDECODED if raw is not None else doc  # the document, or None if missing
+        self.raw = raw
+
+    @property
+    def doc(self) -> Any:
+        d = self._doc
+        if d is _UNDECODED:
+            d = self._doc = orjson.loads(self.raw)
+        return d
+
+    @doc.setter
+    def doc(self, value: Any) -> None:
+        self._doc = value
+        self.raw = None
+
+
+_UNDECODED = object()
 
 
 class Function:

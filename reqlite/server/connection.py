@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 import orjson
+import outcome
 import trio
 
 from ..errors import ReqlError, ReqlInternalError
@@ -82,6 +83,9 @@ class Connection:
         self.noreply_idle.set()
         self.closed = False
         self.username: str | None = None
+        # A task parked waiting for the next START: handing a query to it is much cheaper
+        # than spawning a task per query (see _query_task).
+        self.idle_worker: trio.lowlevel.Task | None = None
 
     # -- main loop -----------------------------------------------------------------
 
@@ -162,7 +166,12 @@ class Connection:
                 self.noreply_idle = trio.Event() if self.noreply_idle.is_set() else self.noreply_idle
             else:
                 self.queries[event.token] = scope
-            nursery.start_soon(self._run_start, event, scope, noreply)
+            worker = self.idle_worker
+            if worker is not None:
+                self.idle_worker = None
+                trio.lowlevel.reschedule(worker, outcome.Value((event, scope, noreply)))
+            else:
+                nursery.start_soon(self._query_task, event, scope, noreply)
         elif isinstance(event, ContinueQuery):
             cur = self.queries.get(event.token)
             if not isinstance(cur, Cursor) or cur.busy:
@@ -197,6 +206,24 @@ class Connection:
         elif isinstance(event, HandshakeComplete):
             self.username = event.username
 
+    async def _query_task(self, event: StartQuery, scope: trio.CancelScope, noreply: bool) -> None:
+        """Run a START; then, if no other task is parked for the next one, park and wait.
+
+        Queries still run concurrently (a START arriving while every task is busy spawns a
+        new one), but a client sending one query at a time reuses a single task.
+        """
+        item = (event, scope, noreply)
+        while True:
+            await self._run_start(*item)
+            if self.idle_worker is not None or self.closed:
+                return
+            self.idle_worker = trio.lowlevel.current_task()
+            item = await trio.lowlevel.wait_task_rescheduled(self._abort_idle)
+
+    def _abort_idle(self, raise_cancel: Any) -> trio.lowlevel.Abort:
+        self.idle_worker = None
+        return trio.lowlevel.Abort.SUCCEEDED
+
     async def _run_noreply_wait(self, token: int) -> None:
         await self.noreply_idle.wait()
         await self._respond(token, {"t": WAIT_COMPLETE, "r": []})
@@ -212,7 +239,7 @@ class Connection:
                 try:
                     result = await start(q, event.term, event.global_optargs)
                     if isinstance(result, Atom):
-                        body = _atom_body(result.value, profile, started)
+                        body = _atom_body(result, profile, started)
                     else:
                         cur = Cursor(q, result)
                         cur.profile = profile
@@ -336,8 +363,9 @@ def _profile(started: float) -> list:
     return [{"description": "Evaluating query.", "duration(ms)": ms, "sub_tasks": []}]
 
 
-def _atom_body(value: Any, profile: bool, started: float) -> bytes:
-    body = b'{"t":1,"r":[' + orjson.dumps(value) + b"]"
+def _atom_body(atom: Atom, profile: bool, started: float) -> bytes:
+    encoded = atom.raw if atom.raw is not None else orjson.dumps(atom.value)
+    body = b'{"t":1,"r":[' + encoded + b"]"
     if profile:
         body += b',"p":' + orjson.dumps(_profile(started))
     return body + b"}"

@@ -67,8 +67,7 @@ class Db(Term):
 
     async def eval(self, q: Any, env: dict) -> Database:
         name = await self.str_arg(0, q, env)
-        check_name("Database", name)
-        return q.database(name)
+        return q.database(name)  # validates the name when it is not found
 
 
 @register(T.TABLE)
@@ -81,8 +80,7 @@ class TableTerm(Term):
     async def eval(self, q: Any, env: dict) -> Table:
         db, i = await db_of(self, q, env, 2)
         name = await self.str_arg(i, q, env)
-        check_name("Table", name)
-        table = q.table(db, name)
+        table = q.table(db, name)  # validates the name when it is not found
         if "read_mode" in self.optargs:
             mode = as_string(await self.optargs["read_mode"].eval(q, env))
             if mode not in ("single", "majority", "outdated", "_debug_direct"):
@@ -279,7 +277,10 @@ class Get(Term):
 
         if rethinkdb_key_size(key) > 128:
             return SingleSelection(table, key, None)
-        return SingleSelection(table, key, read_doc(q, table, key))
+        raw_key = table.config.docs_prefix + encode_key(key)
+        with q.store.read() as txn:
+            raw = txn.get(raw_key)
+        return SingleSelection(table, key, None, raw)
 
 
 @register(T.GET_ALL)
