@@ -43,10 +43,48 @@ def _compile(raw: Any, bt: tuple, depth: int, ivar: int | None) -> Term:
         raise ReqlCompileError("Query too deeply nested.")
     cls = raw.__class__
     if cls is list:
+        if raw and raw[0] == TT_MAKE_ARRAY and len(raw) == 2:
+            try:
+                return DatumTerm(_plain_datum(raw, depth), bt)
+            except _NotPlain:
+                pass
         return _compile_term(raw, bt, depth, ivar)
     if cls is dict:
-        return _compile_object(raw, bt, depth, ivar)
+        try:
+            return DatumTerm(_plain_datum(raw, depth), bt)
+        except _NotPlain:
+            return _compile_object(raw, bt, depth, ivar)
     return DatumTerm(datum_from_json(raw), bt)
+
+
+class _NotPlain(Exception):
+    """The subtree holds a real term: compile it the general way."""
+
+
+def _plain_datum(raw: Any, depth: int) -> Any:
+    """Fast path for constant data (document literals): objects and MAKE_ARRAYs of datums.
+
+    Produces exactly what the general path folds to; raises _NotPlain on any other term.
+    """
+    if depth > MAX_DEPTH:
+        raise ReqlCompileError("Query too deeply nested.")
+    cls = raw.__class__
+    if cls is dict:
+        out = {}
+        for k, v in raw.items():
+            c = v.__class__
+            if c is str or c is bool or v is None:
+                out[k] = v
+            else:
+                out[k] = _plain_datum(v, depth + 1)
+        if "$reql_type$" in out:
+            return datum_from_json(out, checked=True)
+        return out
+    if cls is list:
+        if len(raw) != 2 or raw[0] != TT_MAKE_ARRAY or raw[1].__class__ is not list:
+            raise _NotPlain
+        return [_plain_datum(v, depth + 1) for v in raw[1]]
+    return datum_from_json(raw)
 
 
 def _compile_object(raw: dict, bt: tuple, depth: int, ivar: int | None) -> Term:
