@@ -8,6 +8,7 @@ from . import (  # noqa: F401
     obj,
     pred,
     seq,
+    slices,
     sort,
     time,
     type_manip,
