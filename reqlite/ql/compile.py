@@ -16,6 +16,7 @@ from ..errors import ReqlCompileError
 from . import terms as _terms  # noqa: F401  (registers every term family)
 from .datum_input import datum_from_json
 from .term import REGISTRY, DatumTerm, Term
+from .terms.obj import LITERAL_OK_ARGS, allow_literals
 
 TT_DATUM = 1
 TT_MAKE_ARRAY = 2
@@ -151,6 +152,9 @@ def _compile_term(raw: list, bt: tuple, depth: int, ivar: int | None) -> Term:
         optargs = {}
         if tt == TT_MAKE_ARRAY and constant:
             return DatumTerm([a.value for a in args], bt)
+    lit = LITERAL_OK_ARGS.get(tt)
+    if lit is not None:
+        allow_literals(args, *lit)  # where r.literal is legal (RethinkDB's LITERAL_OK)
     if splice:
         from .terms.control import ArgsSplice
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ..datum.types import MAX_SAFE_INT, _Extreme, type_name
-from ..errors import ReqlCompileError, ReqlQueryLogicError
+from ..errors import ReqlCompileError, ReqlNonExistenceError, ReqlQueryLogicError
 from .values import ConstFunction, Function, kind_of
 
 REGISTRY: dict[int, type[Term]] = {}
@@ -164,10 +164,40 @@ class DatumTerm(Term):
 
 
 def type_error(expected: str, value: Any) -> ReqlQueryLogicError:
+    """RethinkDB's type error: "Expected type X but found Y." for a datum (a non-existence
+    error when it is null), "Expected type X but found Y:" and the printed value otherwise."""
     found = kind_of(value)
     if found == "DATUM":
         found = type_name(value)
-    return ReqlQueryLogicError(f"Expected type {expected} but found {found}.")
+        if value is None:
+            return ReqlNonExistenceError(f"Expected type {expected} but found {found}.")
+        return ReqlQueryLogicError(f"Expected type {expected} but found {found}.")
+    kind_name = getattr(value, "kind_name", None)
+    if kind_name is not None:
+        found = kind_name()
+    return ReqlQueryLogicError(f"Expected type {expected} but found {found}:\n{print_value(value)}")
+
+
+def print_value(value: Any) -> str:
+    """RethinkDB's ``val_t::print``: the datum, or ``db("x")``, ``table("x")``, ..."""
+    kind = kind_of(value)
+    if kind == "DATUM":
+        from ..datum.printing import print_datum
+
+        return print_datum(value)
+    if kind == "SINGLE_SELECTION":
+        from ..datum.printing import print_datum
+
+        return print_datum(value.doc)
+    if kind == "DATABASE":
+        return f'db("{value.name}")'
+    if kind == "TABLE":
+        return f'table("{value.name}")'
+    table = getattr(value, "table", None)
+    if table is not None and kind == "SEQUENCE":
+        return f"SELECTION ON table({table.name})"
+    kind_name = getattr(value, "kind_name", None)
+    return f"VALUE {kind_name() if kind_name is not None else kind}"
 
 
 def as_datum(value: Any) -> Any:
@@ -178,11 +208,7 @@ def as_datum(value: Any) -> Any:
         return value
     if getattr(cls, "kind", None) == "SINGLE_SELECTION":
         return value.doc
-    from .streams import Stream
-
-    if isinstance(value, Stream):
-        raise ReqlQueryLogicError(f"Expected type DATUM but found {value.kind_name()}.")
-    raise ReqlQueryLogicError(f"Expected type DATUM but found {kind_of(value)}.")
+    raise type_error("DATUM", value)
 
 
 def as_number(value: Any) -> int | float:

@@ -109,22 +109,25 @@ class Function:
         return len(self.params)
 
     async def call(self, q: Any, args: list[Any]) -> Any:
+        return await self.body.eval(q, self.bind(args))
+
+    def bind(self, args: list[Any]) -> dict:
+        """The environment of a call with ``args`` (checks the arity as RethinkDB does:
+        a function without parameters accepts, and ignores, any arguments)."""
         params = self.params
         if len(args) != len(params):
+            if not params:
+                return self.env
             from ..errors import ReqlQueryLogicError
 
             raise ReqlQueryLogicError(
                 f"Expected function with {len(args)} argument{'s' if len(args) != 1 else ''} "
                 f"but found function with {len(params)} argument{'s' if len(params) != 1 else ''}."
             )
-        if len(params) == 1:
-            env = dict(self.env)
-            env[params[0]] = args[0]
-        else:
-            env = dict(self.env)
-            for p, a in zip(params, args):
-                env[p] = a
-        return await self.body.eval(q, env)
+        env = dict(self.env)
+        for p, a in zip(params, args, strict=True):
+            env[p] = a
+        return env
 
     async def call1(self, q: Any, arg: Any) -> Any:
         """Call a one-argument function (the hot path of map/filter)."""

@@ -14,3 +14,7 @@ from . import (  # noqa: F401
     type_manip,
     writes,
 )
+
+# isort: split
+# Arrays last: with_fields falls back to its obj.py form unless seq registered one.
+from . import arr  # noqa: F401

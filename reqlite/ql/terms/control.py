@@ -7,25 +7,39 @@ from typing import Any
 from ...errors import ReqlCompileError, ReqlNonExistenceError, ReqlQueryLogicError, ReqlUserError
 from ...wire.ql2 import TermType as T
 from ..term import DatumTerm, Term, as_array, as_datum, as_function, as_string, register, truthy
-from ..values import Function
+from ..values import Function, GroupedData, kind_of
 
 
 @register(T.FUNCALL)
 class Funcall(Term):
-    """``[FUNCALL, [func, arg1, ...]]`` — the driver's ``r.do(arg1, ..., func)``."""
+    """``[FUNCALL, [func, arg1, ...]]`` — the driver's ``r.do(arg1, ..., func)``.
+
+    The function is evaluated first (a datum stands for a constant function), then the
+    arguments, which must be datums; on grouped data the function runs per group.
+    """
 
     __slots__ = ()
-    name = "do"
+    name = "funcall"
     argspec = (1, None)
 
     async def eval(self, q: Any, env: dict) -> Any:
         f = as_function(await self.args[0].eval(q, env))
-        args = [await a.eval(q, env) for a in self.args[1:]]
-        return await f.call(q, args)
+        if len(self.args) == 1:
+            return await f.call(q, [])
+        first = await self.args[1].eval(q, env)
+        rest = [as_datum(await a.eval(q, env)) for a in self.args[2:]]
+        if first.__class__ is GroupedData:
+            out = {}
+            for h, (key, value) in first.groups.items():
+                out[h] = (key, as_datum(await f.call(q, [value, *rest])))
+            return GroupedData(out)
+        return await f.call(q, [as_datum(first), *rest])
 
 
 @register(T.BRANCH)
 class Branch(Term):
+    """``r.branch(c1, v1, c2, v2, ..., else)``: only the chosen value is evaluated."""
+
     __slots__ = ()
     name = "branch"
     argspec = (3, None)
@@ -77,32 +91,51 @@ class And(Term):
         return v
 
 
-class _CaughtError:
-    """Marks, inside a ``default`` handler, the error being handled (for bare ``r.error()``)."""
+class ReqlEmptyUserError(ReqlQueryLogicError):
+    """``r.error()`` without a message: inside a ``default`` handler (or a filter's
+    ``default``) it re-raises the error being handled; anywhere else it reaches the
+    client as "Empty ERROR term outside a default block."."""
+
+
+EMPTY_ERROR = "Empty ERROR term outside a default block."
 
 
 @register(T.DEFAULT)
 class Default(Term):
-    """``x.default(d)``: d when x is null or fails with a non-existence error."""
+    """``x.default(d)``: d when x is null or fails with a non-existence error.
+
+    A function ``d`` receives the error message (or null when x was null). When
+    evaluating ``d`` raises ``r.error()`` the original error is raised again (or null is
+    returned when there was none).
+    """
 
     __slots__ = ()
     name = "default"
     argspec = (2, 2)
 
     async def eval(self, q: Any, env: dict) -> Any:
+        caught: ReqlNonExistenceError | None = None
         try:
             v = await self.args[0].eval(q, env)
         except ReqlNonExistenceError as exc:
-            return await self._fallback(q, env, exc.message)
-        if v is None:
-            return await self._fallback(q, env, None)
-        return v
-
-    async def _fallback(self, q: Any, env: dict, message: str | None) -> Any:
-        d = await self.args[1].eval(q, env)
-        if isinstance(d, Function):
-            return await d.call(q, [message])
-        return d
+            caught = exc
+            arg: Any = exc.message
+        else:
+            kind = kind_of(v)
+            if kind != "DATUM" and kind != "SINGLE_SELECTION":
+                return v
+            if as_datum(v) is not None:
+                return v
+            arg = None
+        try:
+            d = await self.args[1].eval(q, env)
+            if isinstance(d, Function):
+                return await d.call(q, [arg])
+            return d
+        except ReqlEmptyUserError:
+            if caught is not None:
+                raise caught from None
+            return None
 
 
 @register(T.ERROR)
@@ -113,7 +146,7 @@ class Error(Term):
 
     async def eval(self, q: Any, env: dict) -> Any:
         if not self.args:
-            raise ReqlQueryLogicError("Empty ERROR term outside a default block.")
+            raise ReqlEmptyUserError(EMPTY_ERROR)
         raise ReqlUserError(as_string(await self.args[0].eval(q, env)))
 
 
@@ -133,7 +166,7 @@ class ArgsSplice(Term):
     """A term some of whose arguments are ``r.args(...)``: expand them, then run the term.
 
     Arity can only be checked once the arrays are known, so it is checked here at run
-    time (still as a compile error, as RethinkDB reports it).
+    time, where RethinkDB reports it as a runtime (query logic) error.
     """
 
     __slots__ = ("impl",)
@@ -154,6 +187,5 @@ class ArgsSplice(Term):
         try:
             self.impl.check_arity(len(expanded))
         except ReqlCompileError as exc:
-            exc.term = self
-            raise
+            raise ReqlQueryLogicError(exc.message, self) from None
         return await self.impl(expanded, self.optargs, self.bt).eval(q, env)
