@@ -4,7 +4,9 @@ Values of different types order by RethinkDB's type name:
 ``MINVAL < ARRAY < BOOL < NULL < NUMBER < OBJECT < PTYPE<BINARY> < PTYPE<GEOMETRY> <
 PTYPE<TIME> < STRING < MAXVAL``. Within a type: arrays lexicographically, ``false <
 true``, numbers as doubles, objects pair by pair in key order then by size, binary by
-bytes, times by epoch time, strings by code point (= UTF-8 byte order).
+bytes, times by epoch time, strings by code point (= UTF-8 byte order). Geometry is
+the exception RethinkDB makes: it compares as the plain object it is, so it sorts
+among (and against) objects, while it still sorts by its type name against other types.
 
 Python's own ``==`` is not ReQL equality (``True == 1``, ``1 == 1.0`` but also
 ``[True] == [1]``), so everything that compares datums goes through here.
@@ -12,7 +14,6 @@ Python's own ``==`` is not ReQL equality (``True == 1``, ``1 == 1.0`` but also
 
 from __future__ import annotations
 
-import base64
 import functools
 from typing import Any
 
@@ -20,11 +21,9 @@ from .types import REQL_TYPE, _Extreme, type_name
 
 
 def _binary_bytes(value: dict) -> bytes:
-    data = value.get("data", "")
-    try:
-        return base64.b64decode(data)
-    except Exception:  # pragma: no cover - validated on input
-        return data.encode()
+    from .binary import binary_bytes
+
+    return binary_bytes(value)
 
 
 def _rank_name(value: Any) -> str:
@@ -43,7 +42,7 @@ def compare(a: Any, b: Any) -> int:
         if ca is str or ca is int or ca is float or ca is bool:
             return -1 if a < b else (1 if a > b else 0)
         if ca is list:
-            for x, y in zip(a, b):
+            for x, y in zip(a, b, strict=False):
                 c = compare(x, y)
                 if c:
                     return c
@@ -70,6 +69,12 @@ def compare(a: Any, b: Any) -> int:
 def _compare_objects(a: dict, b: dict) -> int:
     pa = a.get(REQL_TYPE)
     pb = b.get(REQL_TYPE)
+    # Geometry compares by its object representation (RethinkDB's pseudo_compares_as_obj),
+    # also against plain objects.
+    if pa == "GEOMETRY" and (pb.__class__ is not str or pb == "GEOMETRY"):
+        pa = pb = None
+    elif pb == "GEOMETRY" and pa.__class__ is not str:
+        pa = pb = None
     if pa.__class__ is str or pb.__class__ is str:
         if pa != pb:
             na = type_name(a)
@@ -81,7 +86,7 @@ def _compare_objects(a: dict, b: dict) -> int:
             return _cmp_scalar(_binary_bytes(a), _binary_bytes(b))
     ka = sorted(a)
     kb = sorted(b)
-    for x, y in zip(ka, kb):
+    for x, y in zip(ka, kb, strict=False):
         if x != y:
             return -1 if x < y else 1
         c = compare(a[x], b[y])
@@ -98,7 +103,7 @@ def datum_eq(a: Any, b: Any) -> bool:
         if ca is str or ca is int or ca is float or ca is bool or a is None:
             return a == b
         if ca is list:
-            return len(a) == len(b) and all(datum_eq(x, y) for x, y in zip(a, b))
+            return len(a) == len(b) and all(datum_eq(x, y) for x, y in zip(a, b, strict=True))
         if ca is dict:
             if len(a) != len(b):
                 return False

@@ -16,6 +16,7 @@ we reproduce the format exactly::
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .types import MAX_SAFE_INT, _Extreme
@@ -59,6 +60,15 @@ def format_number(value: float | int) -> str:
     if value.is_integer() and abs(value) <= MAX_SAFE_INT:
         return str(int(value))
     return _format_double(value)
+
+
+def format_g20(value: float | int) -> str:
+    """C's ``printf("%.20g")``: how RethinkDB prints a number in most of its messages
+    ("Number not an integer: 1.5", "Non-finite number: inf")."""
+    d = float(value)
+    if d != d:
+        return "-nan" if math.copysign(1.0, d) < 0 else "nan"
+    return format(d, ".20g")
 
 
 def _format_double(d: float) -> str:
@@ -136,6 +146,56 @@ def _write(value: Any, out: list[str], depth: int) -> None:
         out.append(repr(value))
     else:
         out.append(str(value))
+
+
+def _write_compact(value: Any, out: list[str]) -> None:
+    cls = value.__class__
+    if cls is str:
+        out.append(_quote(value))
+    elif cls is bool:
+        out.append("true" if value else "false")
+    elif cls is int or cls is float:
+        out.append(format_number(value))
+    elif value is None:
+        out.append("null")
+    elif cls is list:
+        out.append("[")
+        first = True
+        for item in value:
+            if not first:
+                out.append(",")
+            first = False
+            _write_compact(item, out)
+        out.append("]")
+    elif cls is dict:
+        out.append("{")
+        first = True
+        for key in sorted(value):
+            if not first:
+                out.append(",")
+            first = False
+            out.append(_quote(key))
+            out.append(":")
+            _write_compact(value[key], out)
+        out.append("}")
+    elif cls is _Extreme:
+        from ..errors import ReqlQueryLogicError
+
+        raise ReqlQueryLogicError(f"Cannot convert `{value!r}` to JSON.")
+    else:
+        out.append(str(value))
+
+
+def to_json_string(value: Any) -> str:
+    """RethinkDB's compact JSON of a datum (``to_json_string``, ``coerce_to('string')``).
+
+    Keys sorted, no spaces, integral numbers without a fraction, other numbers in
+    shortest round-trip form, non-ASCII characters unescaped. ``r.minval`` and
+    ``r.maxval`` cannot be converted.
+    """
+    out: list[str] = []
+    _write_compact(value, out)
+    return "".join(out)
 
 
 def print_datum(value: Any) -> str:

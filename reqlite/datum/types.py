@@ -67,6 +67,36 @@ def num(value: float | int) -> int | float:
     return value
 
 
+def number_as_integer(value: float | int) -> int | None:
+    """The integer a number equals, if it is one within +-2**53 (RethinkDB's range); else None."""
+    if value.__class__ is int:
+        return value if -MAX_SAFE_INT <= value <= MAX_SAFE_INT else None
+    if -MAX_SAFE_INT <= value <= MAX_SAFE_INT and value.is_integer():
+        return int(value)
+    return None
+
+
+def checked_int(value: float | int) -> int:
+    """``datum_t::as_int``: the number as an integer, or RethinkDB's error.
+
+    "Number not an integer: 1.5", "Number not an integer (>2^53): 9007199254740994",
+    "Number not an integer (<-2^53): ..." (numbers printed with ``%.20g``).
+    """
+    i = number_as_integer(value)
+    if i is not None:
+        return i
+    from ..errors import ReqlQueryLogicError
+    from .printing import format_g20
+
+    if value < -MAX_SAFE_INT:
+        qual = " (<-2^53)"
+    elif value > MAX_SAFE_INT:
+        qual = " (>2^53)"
+    else:
+        qual = ""
+    raise ReqlQueryLogicError(f"Number not an integer{qual}: {format_g20(value)}")
+
+
 def is_number(value: Any) -> bool:
     cls = value.__class__
     return cls is int or cls is float

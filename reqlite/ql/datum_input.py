@@ -8,12 +8,10 @@ geometry register theirs), exactly where RethinkDB sanitizes them.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
 from typing import Any
 
-from ..datum.printing import print_datum
+from ..datum.binary import sanitize_binary
 from ..datum.types import MAX_SAFE_INT, REQL_TYPE
 from ..errors import ReqlQueryLogicError
 
@@ -65,31 +63,22 @@ def datum_from_json(value: Any, checked: bool = False) -> Any:
 def sanitize_pseudo(obj: dict) -> dict:
     """Validate (and normalise) an object with a ``$reql_type$`` field."""
     rt = obj.get(REQL_TYPE)
-    fn = PSEUDO_SANITIZERS.get(rt) if rt.__class__ is str else None
+    if rt.__class__ is not str:
+        from ..datum.printing import trunc_print
+
+        raise ReqlQueryLogicError(
+            f"Error: Field `{REQL_TYPE}` must be a string (got `{trunc_print(rt)}` of type "
+            f"{_tn(rt)}):\n{trunc_print(obj)}"
+        )
+    fn = PSEUDO_SANITIZERS.get(rt)
     if fn is None:
-        name = f"PTYPE<{rt}>" if rt.__class__ is str else print_datum(rt)
-        raise ReqlQueryLogicError(f"Unknown $reql_type$ `{name}`.")
+        raise ReqlQueryLogicError(f"Unknown $reql_type$ `PTYPE<{rt}>`.")
     return fn(obj)
 
 
 @pseudo_sanitizer("BINARY")
 def _sanitize_binary(obj: dict) -> dict:
-    data = obj.get("data")
-    for key in obj:
-        if key not in (REQL_TYPE, "data"):
-            raise ReqlQueryLogicError(f"Invalid binary pseudotype: illegal `{key}` key.")
-    if data.__class__ is not str:
-        if "data" not in obj:
-            raise ReqlQueryLogicError("Invalid binary pseudotype: lacking `data` key.")
-        raise ReqlQueryLogicError(f"Expected type STRING but found {_tn(data)}.")
-    try:
-        raw = base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        raise ReqlQueryLogicError(f"Invalid base64 format, data found: {data}") from None
-    canonical = base64.b64encode(raw).decode("ascii")
-    if canonical != data:
-        return {REQL_TYPE: "BINARY", "data": canonical}
-    return obj
+    return sanitize_binary(obj)
 
 
 def _tn(v: Any) -> str:

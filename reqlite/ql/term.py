@@ -223,11 +223,9 @@ def as_int(value: Any) -> int:
     n = as_number(value)
     if n.__class__ is int:
         return n
-    if n.is_integer():
-        return int(n)
-    from ..datum.printing import format_number
+    from ..datum.types import checked_int
 
-    raise ReqlQueryLogicError(f"Number not an integer: {format_number(n)}")
+    return checked_int(n)  # RethinkDB's messages, including the +-2^53 range
 
 
 def as_safe_int(value: Any) -> int:

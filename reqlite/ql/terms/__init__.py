@@ -5,13 +5,17 @@ from . import (  # noqa: F401
     control,
     datum_terms,
     db_table,
+    json_term,
     obj,
     pred,
+    rand,
     seq,
     slices,
     sort,
+    string,
     time,
     type_manip,
+    uuid_term,
     writes,
 )
 

@@ -1,14 +1,17 @@
-"""Building values: arrays, objects, variables and functions (RethinkDB's datum_terms/func)."""
+"""Building values: arrays, objects, binary data, ``r.minval``/``r.maxval``, variables and
+functions (RethinkDB's datum_terms/var/func)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ...datum.binary import is_binary, make_binary
+from ...datum.types import MAXVAL_DATUM, MINVAL_DATUM
 from ...errors import ReqlCompileError, ReqlQueryLogicError
 from ...wire.ql2 import TermType as T
 from ..datum_input import sanitize_pseudo
 from ..streams import check_array_limit
-from ..term import DatumTerm, Term, as_datum, register
+from ..term import DatumTerm, Term, as_datum, as_string, register
 from ..values import Function
 
 
@@ -95,3 +98,42 @@ class Func(Term):
 
     def is_deterministic(self) -> bool:
         return self.args[1].is_deterministic()
+
+
+@register(T.BINARY)
+class Binary(Term):
+    """``r.binary(x)``: binary data from a string's UTF-8 bytes (binary data passes through)."""
+
+    __slots__ = ()
+    name = "binary"
+    argspec = (1, 1)
+
+    async def eval(self, q: Any, env: dict) -> dict:
+        v = as_datum(await self.args[0].eval(q, env))
+        if is_binary(v):
+            return v
+        return make_binary(as_string(v).encode("utf-8"))
+
+
+@register(T.MINVAL)
+class MinVal(Term):
+    """``r.minval``: sorts before every other value (only usable in comparisons and bounds)."""
+
+    __slots__ = ()
+    name = "minval"
+    argspec = (0, 0)
+
+    async def eval(self, q: Any, env: dict) -> Any:
+        return MINVAL_DATUM
+
+
+@register(T.MAXVAL)
+class MaxVal(Term):
+    """``r.maxval``: sorts after every other value."""
+
+    __slots__ = ()
+    name = "maxval"
+    argspec = (0, 0)
+
+    async def eval(self, q: Any, env: dict) -> Any:
+        return MAXVAL_DATUM

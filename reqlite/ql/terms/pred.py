@@ -10,10 +10,15 @@ from ..term import Term, as_datum, register, truthy
 
 
 class _Chain(Term):
-    """``r.lt(a, b, c)`` means a < b < c: each neighbouring pair must satisfy the test."""
+    """``r.lt(a, b, c)`` means a < b < c: each neighbouring pair must satisfy the test.
+
+    Like RethinkDB, evaluation stops at the first pair that fails (later arguments are
+    not evaluated); ``ne`` is the negation of ``eq`` over the same chain.
+    """
 
     __slots__ = ()
     argspec = (2, None)
+    invert = False
 
     @staticmethod
     def test(a: Any, b: Any) -> bool:  # pragma: no cover - abstract
@@ -21,14 +26,14 @@ class _Chain(Term):
 
     async def eval(self, q: Any, env: dict) -> bool:
         args = self.args
+        test = self.test
         prev = as_datum(await args[0].eval(q, env))
-        result = True
         for a in args[1:]:
             cur = as_datum(await a.eval(q, env))
-            if result and not self.test(prev, cur):
-                result = False
+            if not test(prev, cur):
+                return self.invert
             prev = cur
-        return result
+        return not self.invert
 
 
 @register(T.EQ)
@@ -39,16 +44,13 @@ class Eq(_Chain):
 
 
 @register(T.NE)
-class Ne(Term):
+class Ne(_Chain):
     """``r.ne(a, b, c)`` is ``not r.eq(a, b, c)``."""
 
     __slots__ = ()
     name = "ne"
-    argspec = (2, None)
-
-    async def eval(self, q: Any, env: dict) -> bool:
-        vals = [as_datum(await a.eval(q, env)) for a in self.args]
-        return not all(datum_eq(x, y) for x, y in zip(vals, vals[1:]))
+    invert = True
+    test = staticmethod(datum_eq)
 
 
 @register(T.LT)
