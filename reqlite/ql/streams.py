@@ -320,7 +320,7 @@ def check_array_limit(q: Any, n: int) -> None:
     limit = q.array_limit
     if n > limit:
         raise ReqlResourceLimitError(
-            f"Array over size limit `{limit}`. To raise the number of allowed elements, "
+            f"Array over size limit `{limit}`.  To raise the number of allowed elements, "
             "modify the `array_limit` option to `.run` (not available in the Data Explorer), "
             "or use an index."
         )

@@ -138,6 +138,21 @@ class Default(Term):
             return None
 
 
+async def filter_default(q: Any, env: dict, default: Term, exc: ReqlNonExistenceError) -> bool:
+    """Whether ``filter(..., default=d)`` keeps a row whose predicate failed with ``exc``.
+
+    RethinkDB evaluates ``d`` lazily, only after such an error (a function is called
+    without arguments); ``r.error()`` in it re-raises ``exc``.
+    """
+    try:
+        d = await default.eval(q, env)
+        if isinstance(d, Function):
+            d = await d.call(q, [])
+        return truthy(as_datum(d))
+    except ReqlEmptyUserError:
+        raise exc from None
+
+
 @register(T.ERROR)
 class Error(Term):
     __slots__ = ()
