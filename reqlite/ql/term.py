@@ -267,11 +267,16 @@ def as_object(value: Any) -> dict:
     raise type_error("OBJECT", value)
 
 
-def as_function(value: Any) -> Function:
+def as_function(value: Any, shortcut: bool = True) -> Function:
+    """The value as a function; a datum stands for a constant function unless
+    ``shortcut`` is False (RethinkDB's NO_SHORTCUT: ``map``, ``concat_map``, ``reduce``...),
+    where it is "Expected type FUNCTION but found DATUM:"."""
     if isinstance(value, Function):
         return value
-    if kind_of(value) == "DATUM":
+    if shortcut and kind_of(value) == "DATUM":
         return ConstFunction(value)
+    if kind_of(value) == "DATUM":
+        raise ReqlQueryLogicError(f"Expected type FUNCTION but found DATUM:\n{print_value(value)}")
     raise type_error("FUNCTION", value)
 
 

@@ -144,3 +144,13 @@ def test_and_or_return_values(conn):
     assert r.or_(None, 0).run(conn) == 0
     assert r.or_(True, r.error("not evaluated")).run(conn) is True
     assert r.and_(False, r.error("not evaluated")).run(conn) is False
+
+
+def test_function_shortcut_rules():
+    from reqlite.errors import ReqlQueryLogicError as ServerLogicError
+    from reqlite.ql.term import as_function
+
+    assert as_function(5).arity == -1  # a constant function
+    with pytest.raises(ServerLogicError) as info:
+        as_function(5, shortcut=False)
+    assert info.value.message == "Expected type FUNCTION but found DATUM:\n5"
