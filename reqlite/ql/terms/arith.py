@@ -183,8 +183,8 @@ class _Rounding(Term):
         if x.__class__ is int or abs(x) >= 2.0**52:
             return x  # already integral
         r = self.apply(x)
-        if r == 0:
-            return math.copysign(0.0, x)  # floor(-0.0), ceil(-0.5), round(-0.4) are -0.0
+        if r == 0 and math.copysign(1.0, x) < 0:
+            return -0.0  # floor(-0.0), ceil(-0.5), round(-0.4) are -0.0
         return num(r)
 
 
