@@ -19,7 +19,14 @@ from contextlib import contextmanager
 import trio
 from rethinkdb import r
 
-from reqlite.wire import NEED_DATA, ProtocolError, ServerConnection, StartQuery, encode_response, make_scram_credentials
+from reqlite.wire import (
+    NEED_DATA,
+    ProtocolError,
+    ServerConnection,
+    StartQuery,
+    encode_response,
+    make_scram_credentials,
+)
 
 from .harness import ROOT, base_parser, measure, print_table
 

@@ -94,6 +94,24 @@ def base_parser(description: str) -> argparse.ArgumentParser:
     return p
 
 
+def rss_mb(pid: int | None) -> float | None:
+    """Resident memory of a process in MiB (Linux), or None when unknown."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        return None
+    return None
+
+
+SERVER_PIDS: dict[int, int] = {}
+"""port -> pid of servers started by ``server()`` (for memory readings)."""
+
+
 @contextmanager
 def server(port: int | None) -> Iterator[int]:
     """Yield the port of a server: the given one, or a fresh throw-away server."""
@@ -118,7 +136,9 @@ def server(port: int | None) -> Iterator[int]:
         try:
             if found is None:
                 raise SystemExit("server did not start")
+            SERVER_PIDS[found] = proc.pid
             yield found
         finally:
+            SERVER_PIDS.pop(found, None)
             proc.terminate()
             proc.wait(20)

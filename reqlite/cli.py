@@ -70,7 +70,7 @@ def run_serve(args: argparse.Namespace) -> int:
     import trio
 
     from .server.server import serve
-    from .storage import Store, StorageError
+    from .storage import StorageError, Store
 
     logging.basicConfig(
         level=logging.INFO,

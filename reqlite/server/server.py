@@ -14,8 +14,7 @@ import orjson
 import trio
 
 from .. import __version__
-from ..storage import Store
-from ..storage import layout
+from ..storage import Store, layout
 from ..wire import ScramCredentials, make_scram_credentials
 from .connection import Connection
 from .transport import FastSocketStream

@@ -41,6 +41,7 @@ class TableConfig:
     durability: str = "hard"
     indexes: dict[str, Any] = field(default_factory=dict)
     write_hook: Any = None
+    shards: int = 1
     docs_prefix: bytes = b""
 
     def to_json(self) -> dict[str, Any]:
@@ -54,6 +55,7 @@ class TableConfig:
             "durability": self.durability,
             "indexes": self.indexes,
             "write_hook": self.write_hook,
+            "shards": self.shards,
         }
 
     @staticmethod
@@ -68,6 +70,7 @@ class TableConfig:
             durability=data.get("durability", "hard"),
             indexes=data.get("indexes") or {},
             write_hook=data.get("write_hook"),
+            shards=data.get("shards", 1),
             docs_prefix=layout.docs_prefix(data["database_id"], data["id"]),
         )
 
@@ -191,7 +194,7 @@ class Catalog:
         return job
 
     @staticmethod
-    def create_table_job(db: DatabaseConfig, name: str, primary_key: str, durability: str):
+    def create_table_job(db: DatabaseConfig, name: str, primary_key: str, durability: str, shards: int = 1):
         """Job: create a table; result is the new TableConfig, None if it exists,
         or the string ``"no_db"`` if the database vanished meanwhile."""
 
@@ -211,6 +214,7 @@ class Catalog:
                 "durability": durability,
                 "indexes": {},
                 "write_hook": None,
+                "shards": shards,
             }
             txn.put(key, orjson.dumps(data))
             txn.put(layout.table_id_key(data["id"]), f"{db.name}.{name}".encode())
@@ -237,7 +241,11 @@ class Catalog:
 
     @staticmethod
     def update_table_job(db: str, name: str, changes: dict[str, Any]):
-        """Job: merge ``changes`` into a table's config (rename included); result: new config."""
+        """Job: merge ``changes`` into a table's config (``name``/``db`` changes rename it).
+
+        Result: ``(old TableConfig, new TableConfig)``; None if the table does not exist;
+        ``"exists"`` if the new name is taken; ``"no_db"`` if the target database is missing.
+        """
 
         def job(txn):
             key = layout.table_key(db, name)
@@ -245,7 +253,16 @@ class Catalog:
             if raw is None:
                 return None
             data = orjson.loads(raw)
-            data.update(changes)
+            old = TableConfig.from_json(data)
+            data = {**data, **changes}
+            if data["db"] != old.db:
+                raw_db = txn.get(layout.database_key(data["db"]))
+                if raw_db is None:
+                    return "no_db"
+                data["database_id"] = orjson.loads(raw_db)["id"]
+                if data["database_id"] != old.database_id:
+                    _move_prefix(txn, layout.table_prefix(old.database_id, old.id),
+                                 layout.table_prefix(data["database_id"], old.id))
             new_key = layout.table_key(data["db"], data["name"])
             if new_key != key:
                 if txn.get(new_key) is not None:
@@ -253,9 +270,91 @@ class Catalog:
                 txn.delete(key)
                 txn.put(layout.table_id_key(data["id"]), f"{data['db']}.{data['name']}".encode())
             txn.put(new_key, orjson.dumps(data))
-            return TableConfig.from_json(data)
+            return old, TableConfig.from_json(data)
 
         return job
+
+    @staticmethod
+    def update_db_job(name: str, new_name: str):
+        """Job: rename a database (its tables follow).
+
+        Result: ``(old DatabaseConfig, new DatabaseConfig)``; None if it does not exist;
+        ``"exists"`` if ``new_name`` is taken.
+        """
+
+        def job(txn):
+            key = layout.database_key(name)
+            raw = txn.get(key)
+            if raw is None:
+                return None
+            d = orjson.loads(raw)
+            old = DatabaseConfig(d["id"], d["name"], d["created_at"])
+            if new_name == name:
+                return old, old
+            new_key = layout.database_key(new_name)
+            if txn.get(new_key) is not None:
+                return "exists"
+            new = DatabaseConfig(old.id, new_name, old.created_at)
+            txn.delete(key)
+            txn.put(new_key, orjson.dumps(new.to_json()))
+            txn.put(layout.database_id_key(old.id), new_name.encode())
+            prefix = layout.tables_of_db_prefix(name)
+            moved = []
+            cur = txn.cursor()
+            if cur.set_range(prefix):
+                for k, v in cur:
+                    if not k.startswith(prefix):
+                        break
+                    moved.append((k, v))
+            for k, v in moved:
+                t = orjson.loads(v)
+                t["db"] = new_name
+                txn.delete(k)
+                txn.put(layout.table_key(new_name, t["name"]), orjson.dumps(t))
+                txn.put(layout.table_id_key(t["id"]), f"{new_name}.{t['name']}".encode())
+            return old, new
+
+        return job
+
+    @staticmethod
+    def set_write_hook_job(db: str, name: str, hook: Any):
+        """Job: set (or with None remove) a table's write hook.
+
+        Result: ``(old hook, new TableConfig)``, or None if the table does not exist.
+        """
+
+        def job(txn):
+            key = layout.table_key(db, name)
+            raw = txn.get(key)
+            if raw is None:
+                return None
+            data = orjson.loads(raw)
+            old_hook = data.get("write_hook")
+            data["write_hook"] = hook
+            txn.put(key, orjson.dumps(data))
+            return old_hook, TableConfig.from_json(data)
+
+        return job
+
+
+def sync_job(txn) -> bool:
+    """Job that writes nothing: submitted with ``hard=True`` it returns once everything
+    committed before it is flushed to disk (``table.sync()``)."""
+    return True
+
+
+def _move_prefix(txn, old: bytes, new: bytes) -> None:
+    """Move every key under ``old`` to the same suffix under ``new``."""
+    cur = txn.cursor()
+    items = []
+    if cur.set_range(old):
+        for k, v in cur:
+            if not k.startswith(old):
+                break
+            items.append((k, v))
+    for k, v in items:
+        txn.delete(k)
+        txn.put(new + k[len(old):], v)
 
 
 def _delete_prefix(txn, prefix: bytes) -> int:
