@@ -16,7 +16,6 @@ from ..datum.types import type_name
 
 if TYPE_CHECKING:
     from ..storage import DatabaseConfig, TableConfig
-    from .streams import Stream
 
 
 class Database:
