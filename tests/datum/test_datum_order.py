@@ -40,11 +40,21 @@ geometry = st.sampled_from(
         {"$reql_type$": "GEOMETRY", "type": "Point", "coordinates": [1, 0]},
     ]
 )
-datums = st.recursive(
-    st.one_of(scalars, st.none(), objects, geometry, st.just(MINVAL_DATUM), st.just(MAXVAL_DATUM)),
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=2), inner, max_size=3)),
-    max_leaves=8,
-)
+
+def _datums(leaves: st.SearchStrategy) -> st.SearchStrategy:
+    return st.recursive(
+        st.one_of(leaves, st.none(), objects, st.just(MINVAL_DATUM), st.just(MAXVAL_DATUM)),
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=2), inner, max_size=3)
+        ),
+        max_leaves=8,
+    )
+
+
+datums = _datums(st.one_of(scalars, geometry))
+# Without geometry: RethinkDB compares geometry as a plain object but sorts it by type
+# name against other pseudo-types, which is not transitive (see test_geometry_cycle).
+ordered_datums = _datums(scalars)
 
 
 def sign(x: int) -> int:
@@ -81,7 +91,7 @@ def test_antisymmetric_and_consistent_with_equality(a, b):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(datums, min_size=3, max_size=6))
+@given(st.lists(ordered_datums, min_size=3, max_size=6))
 def test_sorting_is_a_total_order(xs):
     ordered = sorted(xs, key=functools.cmp_to_key(compare))
     for i in range(len(ordered)):
@@ -115,6 +125,16 @@ def test_geometry_compares_as_an_object():
     assert compare(g, {"z": 1}) < 0
     assert compare({"$": 1}, g) < 0
     assert compare(g, make_binary(b"")) > 0
+
+
+def test_geometry_cycle():
+    """RethinkDB's own order is cyclic here; we keep its answers rather than invent others."""
+    obj = {"a": 0}
+    geo = {"$reql_type$": "GEOMETRY", "type": "Point", "coordinates": [0, 0]}
+    binary = make_binary(b"")
+    assert compare(obj, binary) < 0  # OBJECT < PTYPE<BINARY>
+    assert compare(binary, geo) < 0  # PTYPE<BINARY> < PTYPE<GEOMETRY>
+    assert compare(geo, obj) < 0  # as objects: "$reql_type$" < "a"
 
 
 def test_numbers_and_zero():
