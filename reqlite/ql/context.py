@@ -59,6 +59,10 @@ class QueryContext:
     def database(self, name: str) -> Database:
         cfg = self.catalog.get_db(name)
         if cfg is None:
+            if name == "rethinkdb":  # the system database (ql/terms/admin.py)
+                from .terms.admin import system_database
+
+                return system_database()
             from .terms.db_table import check_name
 
             check_name("Database", name)

@@ -1,6 +1,7 @@
 """Term families, one module each; importing this package registers them all."""
 
 from . import (  # noqa: F401
+    admin,
     arith,
     control,
     datum_terms,

@@ -1,7 +1,13 @@
-"""Databases and tables: db, table, their create/drop/list, config, get and get_all."""
+"""Databases and tables: db, table, their create/drop/list, get and get_all.
+
+All of these read or change the catalog, so none is deterministic (RethinkDB's
+``meta_op_term_t``): a write whose function reads a table needs ``non_atomic``.
+The system database ``rethinkdb`` and the admin terms live in ``admin.py``.
+"""
 
 from __future__ import annotations
 
+import base64
 import re
 import socket
 from typing import Any
@@ -31,9 +37,31 @@ def check_name(kind: str, name: str) -> str:
     return name
 
 
-def table_config_doc(t: TableConfig) -> dict:
+def my_name(q: Any) -> str:
+    """This server's name (the server's own, else derived from the hostname)."""
+    name = getattr(getattr(q, "server", None), "name", None)
+    return name if name else server_name()
+
+
+WRITE_HOOK_PREFIX = b"$reql_write_hook_function$"
+
+
+def write_hook_datum(hook: Any) -> Any:
+    """A stored write hook as ``config()`` and ``get_write_hook`` show it: the function
+    as a binary blob ``set_write_hook`` accepts back, and its source."""
+    if hook is None:
+        return None
+    raw = WRITE_HOOK_PREFIX + orjson.dumps(hook["func"])
+    return {
+        "function": {"$reql_type$": "BINARY", "data": base64.b64encode(raw).decode("ascii")},
+        "query": hook.get("query", ""),
+    }
+
+
+def table_config_doc(t: TableConfig, me: str | None = None) -> dict:
     """A table's config as ``table.config()`` and ``config_changes`` show it."""
-    me = server_name()
+    if me is None:
+        me = server_name()
     return {
         "db": t.db,
         "durability": t.durability,
@@ -41,10 +69,21 @@ def table_config_doc(t: TableConfig) -> dict:
         "indexes": sorted(t.indexes),
         "name": t.name,
         "primary_key": t.primary_key,
-        "shards": [{"nonvoting_replicas": [], "primary_replica": me, "replicas": [me]}],
+        "shards": [
+            {"nonvoting_replicas": [], "primary_replica": me, "replicas": [me]} for _ in range(max(1, t.shards))
+        ],
         "write_acks": "majority",
-        "write_hook": None if t.write_hook is None else t.write_hook.get("display"),
+        "write_hook": write_hook_datum(t.write_hook),
     }
+
+
+def get_database(q: Any, name: str) -> Database:
+    """``r.db(name)``, the system database included."""
+    if name == SYSTEM_DB:
+        from .admin import system_database
+
+        return system_database()
+    return q.database(name)  # validates the name when it is not found
 
 
 async def db_of(term: Term, q: Any, env: dict, nargs_with_db: int) -> tuple[Database, int]:
@@ -56,7 +95,7 @@ async def db_of(term: Term, q: Any, env: dict, nargs_with_db: int) -> tuple[Data
 
             raise type_error("DATABASE", db)
         return db, 1
-    return q.database(q.default_db), 0
+    return get_database(q, q.default_db), 0
 
 
 @register(T.DB)
@@ -64,10 +103,10 @@ class Db(Term):
     __slots__ = ()
     name = "db"
     argspec = (1, 1)
+    deterministic = False
 
     async def eval(self, q: Any, env: dict) -> Database:
-        name = await self.str_arg(0, q, env)
-        return q.database(name)  # validates the name when it is not found
+        return get_database(q, await self.str_arg(0, q, env))
 
 
 @register(T.TABLE)
@@ -76,24 +115,32 @@ class TableTerm(Term):
     name = "table"
     argspec = (1, 2)
     optargspec = ("read_mode", "identifier_format")
+    deterministic = False
 
     async def eval(self, q: Any, env: dict) -> Table:
         db, i = await db_of(self, q, env, 2)
         name = await self.str_arg(i, q, env)
-        table = q.table(db, name)  # validates the name when it is not found
+        mode = None
         if "read_mode" in self.optargs:
             mode = as_string(await self.optargs["read_mode"].eval(q, env))
             if mode not in ("single", "majority", "outdated", "_debug_direct"):
                 raise ReqlQueryLogicError(
                     f"Read mode `{mode}` unrecognized (options are \"majority\", \"single\", and \"outdated\")."
                 )
-            table.read_mode = mode
+        fmt = "name"
         if "identifier_format" in self.optargs:
             fmt = as_string(await self.optargs["identifier_format"].eval(q, env))
             if fmt not in ("name", "uuid"):
                 raise ReqlQueryLogicError(
                     f"Identifier format `{fmt}` unrecognized (options are \"name\" and \"uuid\")."
                 )
+        if db.name == SYSTEM_DB:
+            from .admin import open_system_table
+
+            return await open_system_table(q, name, fmt, mode or q.read_mode)
+        table = q.table(db, name)  # validates the name when it is not found
+        if mode is not None:
+            table.read_mode = mode
         return table
 
 
@@ -102,6 +149,7 @@ class DbList(Term):
     __slots__ = ()
     name = "db_list"
     argspec = (0, 0)
+    deterministic = False
 
     async def eval(self, q: Any, env: dict) -> list:
         return sorted([SYSTEM_DB, *q.catalog.databases()])
@@ -112,6 +160,7 @@ class DbCreate(Term):
     __slots__ = ()
     name = "db_create"
     argspec = (1, 1)
+    deterministic = False
 
     async def eval(self, q: Any, env: dict) -> dict:
         name = check_name("Database", await self.str_arg(0, q, env))
@@ -131,6 +180,7 @@ class DbDrop(Term):
     __slots__ = ()
     name = "db_drop"
     argspec = (1, 1)
+    deterministic = False
 
     async def eval(self, q: Any, env: dict) -> dict:
         name = check_name("Database", await self.str_arg(0, q, env))
@@ -152,9 +202,14 @@ class TableList(Term):
     __slots__ = ()
     name = "table_list"
     argspec = (0, 1)
+    deterministic = False
 
     async def eval(self, q: Any, env: dict) -> list:
         db, _ = await db_of(self, q, env, 1)
+        if db.name == SYSTEM_DB:
+            from .admin import system_table_names
+
+            return system_table_names()
         return sorted(t.name for t in q.catalog.tables_of(db.name))
 
 
@@ -182,26 +237,27 @@ class TableCreate(Term):
         "nonvoting_replica_tags",
     )
 
+    deterministic = False
+
     async def eval(self, q: Any, env: dict) -> dict:
+        from .admin import replica_params
+
+        # RethinkDB's order: shards and replicas, primary key, durability, then the names.
+        shards, _, _, _ = await replica_params(self, q, env, check_servers=False)
+        pk = as_string(await self.opt("primary_key", q, env, "id"))
+        durability = check_durability(await self.opt("durability", q, env, "hard"))
         db, i = await db_of(self, q, env, 2)
         name = check_name("Table", await self.str_arg(i, q, env))
         if db.name == SYSTEM_DB:
             raise ReqlOpFailedError(f"Database `{SYSTEM_DB}` is special; you can't create new tables in it.")
-        pk = as_string(await self.opt("primary_key", q, env, "id"))
-        durability = check_durability(await self.opt("durability", q, env, "hard"))
-        if "shards" in self.optargs:
-            shards = as_datum(await self.optargs["shards"].eval(q, env))
-            if shards.__class__ is not int or not 1 <= shards <= 64:
-                raise ReqlQueryLogicError("Every table must have at least one shard.") if shards == 0 else ReqlQueryLogicError(
-                    "Maximum number of shards is 64."
-                )
-        cfg = await q.store.write(Catalog.create_table_job(db.config, name, pk, durability), catalog=True)
+        await replica_params(self, q, env, check_servers=True)
+        cfg = await q.store.write(Catalog.create_table_job(db.config, name, pk, durability, shards), catalog=True)
         if cfg == "no_db":
             raise ReqlOpFailedError(f"Database `{db.name}` does not exist.")
         if cfg is None:
             raise ReqlOpFailedError(f"Table `{db.name}.{name}` already exists.")
         return {
-            "config_changes": [{"new_val": table_config_doc(cfg), "old_val": None}],
+            "config_changes": [{"new_val": table_config_doc(cfg, my_name(q)), "old_val": None}],
             "tables_created": 1,
         }
 
@@ -211,35 +267,20 @@ class TableDrop(Term):
     __slots__ = ()
     name = "table_drop"
     argspec = (1, 2)
+    deterministic = False
 
     async def eval(self, q: Any, env: dict) -> dict:
         db, i = await db_of(self, q, env, 2)
         name = check_name("Table", await self.str_arg(i, q, env))
+        if db.name == SYSTEM_DB:
+            raise ReqlOpFailedError(f"Database `{SYSTEM_DB}` is special; you can't drop tables in it.")
         cfg = await q.store.write(Catalog.drop_table_job(db.name, name), catalog=True)
         if cfg is None:
             raise ReqlOpFailedError(f"Table `{db.name}.{name}` does not exist.")
         return {
-            "config_changes": [{"new_val": None, "old_val": table_config_doc(cfg)}],
+            "config_changes": [{"new_val": None, "old_val": table_config_doc(cfg, my_name(q))}],
             "tables_dropped": 1,
         }
-
-
-@register(T.CONFIG)
-class Config(Term):
-    __slots__ = ()
-    name = "config"
-    argspec = (1, 1)
-
-    async def eval(self, q: Any, env: dict) -> Any:
-        target = await self.args[0].eval(q, env)
-        if isinstance(target, Database):
-            return {"id": target.config.id, "name": target.name}
-        if isinstance(target, Table):
-            cfg = q.catalog.get_table(target.db.name, target.name) or target.config
-            return table_config_doc(cfg)
-        from ..term import type_error
-
-        raise type_error("TABLE", target)
 
 
 # -- point reads -----------------------------------------------------------------------
@@ -264,6 +305,7 @@ class Get(Term):
     __slots__ = ()
     name = "get"
     argspec = (2, 2)
+    deterministic = False
 
     async def eval(self, q: Any, env: dict) -> SingleSelection:
         table = await self.args[0].eval(q, env)
@@ -289,6 +331,7 @@ class GetAll(Term):
     name = "get_all"
     argspec = (1, None)
     optargspec = ("index",)
+    deterministic = False
 
     async def eval(self, q: Any, env: dict) -> Stream:
         table = await self.args[0].eval(q, env)

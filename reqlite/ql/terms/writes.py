@@ -1,11 +1,24 @@
-"""Document writes: insert, update, replace, delete — with RethinkDB's result counters.
+"""Document writes: insert, update, replace, delete, for_each — with RethinkDB's result
+objects, write hooks and durability.
 
 Every write funnels into ``apply_writes``: for each target key it reads the current
 document, computes the new one (evaluating ReQL on the event-loop thread, where it may
-yield), and submits compare-and-set operations to the storage writer in batches. A
-document that changed in between comes back as a conflict and is recomputed from its
-new value, so each document's write is atomic — concurrent increments never lose an
-update — without running ReQL inside a storage transaction.
+yield), runs the table's write hook, validates the result, and submits compare-and-set
+operations to the storage writer in batches. A document that changed in between comes
+back as a conflict and is recomputed from its new value, so each document's write is
+atomic — concurrent increments never lose an update — without running ReQL inside a
+storage transaction.
+
+Result objects follow RethinkDB: the six counters, ``first_error``, ``changes`` (with
+``return_changes``; errors appear there only with ``'always'``, as
+``{old_val, new_val: old_val, error}``), ``generated_keys`` and ``warnings``. Changes
+are reported in the order of the input documents.
+
+Extension points for other layers: ``INDEX_MAINTAINERS`` (functions
+``(table_config, old_doc, new_doc) -> (index_del, index_put)`` giving secondary-index
+keys to maintain atomically with a document write) and ``CHANGE_LISTENERS`` (functions
+``(table_config, changes)`` called after a batch is committed, with the list of
+``(old_doc, new_doc)`` actually written).
 """
 
 from __future__ import annotations
@@ -23,9 +36,9 @@ from ...datum.types import REQL_TYPE, type_name
 from ...errors import ReqlError, ReqlQueryLogicError
 from ...storage import DocWrite, write_docs_job
 from ...wire.ql2 import TermType as T
-from ..streams import Stream, to_stream
-from ..term import Term, as_datum, as_string, register, type_error
-from ..values import Function, SingleSelection, Table
+from ..streams import DEFAULT_HINT, Stream, to_stream
+from ..term import Term, as_bool, as_datum, as_function, as_string, register, type_error
+from ..values import Function, SingleSelection, Table, kind_of
 from .db_table import check_durability
 from .obj import merge_datums, strip_literals
 
@@ -33,6 +46,11 @@ BATCH = 200  # documents per write job for writes over a stream (one LMDB transa
 MAX_RETRIES = 10_000
 
 _NO_CHANGE = object()  # compute() result meaning "leave the document as it is"
+_UNREAD = object()
+
+# Hooks other layers install (see the module docstring).
+INDEX_MAINTAINERS: list[Callable[[Any, Any, Any], tuple[list[bytes], list[bytes]]]] = []
+CHANGE_LISTENERS: list[Callable[[Any, list[tuple[Any, Any]]], None]] = []
 
 
 class WriteError(Exception):
@@ -48,35 +66,106 @@ def new_stats() -> dict:
 
 
 class WriteOptions:
-    __slots__ = ("hard", "return_changes", "always")
+    """How one write term runs: durability, what to report, the write hook."""
 
-    def __init__(self, hard: bool, return_changes: bool, always: bool) -> None:
+    __slots__ = ("hard", "return_changes", "always", "hook", "hook_time")
+
+    def __init__(
+        self,
+        hard: bool,
+        return_changes: bool,
+        always: bool,
+        hook: Function | None = None,
+        hook_time: Any = None,
+    ) -> None:
         self.hard = hard
         self.return_changes = return_changes
         self.always = always
+        self.hook = hook
+        self.hook_time = hook_time
 
 
-async def write_options(term: Term, q: Any, env: dict, table: Table) -> WriteOptions:
-    durability = None
+async def parse_return_changes(term: Term, q: Any, env: dict) -> tuple[bool, bool]:
+    """``return_changes`` (true, false or 'always') -> (return changes, include errors)."""
+    if "return_vals" in term.optargs:
+        raise ReqlQueryLogicError(
+            "Error: encountered obsolete optarg `return_vals`.  Use `return_changes` instead."
+        )
+    t = term.optargs.get("return_changes")
+    if t is None:
+        return False, False
+    v = as_datum(await t.eval(q, env))
+    if v.__class__ is str:
+        if v != "always":
+            raise ReqlQueryLogicError(
+                f"Invalid return_changes value `{v}` (options are `true`, `false`, and `'always'`.)"
+            )
+        return True, True
+    rc = as_bool(v)
+    return rc, False
+
+
+async def write_options(
+    term: Term, q: Any, env: dict, table: Table, rc: tuple[bool, bool] | None = None
+) -> WriteOptions:
+    rc_, always = rc if rc is not None else await parse_return_changes(term, q, env)
     if "durability" in term.optargs:
         durability = check_durability(await term.optargs["durability"].eval(q, env))
     elif q.durability is not None:
         durability = q.durability
     else:
         durability = table.config.durability
-    rc = False
-    always = False
-    if "return_changes" in term.optargs:
-        v = as_datum(await term.optargs["return_changes"].eval(q, env))
-        if v == "always":
-            rc = always = True
-        elif v.__class__ is bool:
-            rc = v
-        else:
-            raise ReqlQueryLogicError(
-                f"Invalid return_changes value `{print_datum(v)}` (options are `true`, `false`, and `'always'`)."
-            )
-    return WriteOptions(durability == "hard", rc, always)
+    opts = WriteOptions(durability == "hard", rc_, always)
+    hook = table.config.write_hook
+    if hook is not None:
+        ignore = await term.bool_opt("ignore_write_hook", q, env, False)
+        if not ignore:
+            opts.hook = compile_write_hook(hook)
+            opts.hook_time = {REQL_TYPE: "TIME", "epoch_time": round(q.now, 3), "timezone": "+00:00"}
+    return opts
+
+
+# -- write hooks -----------------------------------------------------------------------------
+
+_HOOK_CACHE: dict[bytes, Function] = {}
+
+
+def compile_write_hook(hook: dict) -> Function:
+    """The hook function stored in a table config (its term tree as JSON), compiled once."""
+    raw = orjson.dumps(hook["func"])
+    f = _HOOK_CACHE.get(raw)
+    if f is None:
+        from ..compile import compile_term
+
+        term = compile_term(hook["func"])
+        f = Function(term.params, term.args[1], {}, term)  # type: ignore[attr-defined]
+        if len(_HOOK_CACHE) > 256:
+            _HOOK_CACHE.clear()
+        _HOOK_CACHE[raw] = f
+    return f
+
+
+async def run_write_hook(q: Any, table: Table, opts: WriteOptions, old: Any, new: Any) -> Any:
+    """Apply the table's write hook to a computed write, with RethinkDB's checks."""
+    pk = table.primary_key
+    key = None
+    if new.__class__ is dict and pk in new:
+        key = new[pk]
+    elif old.__class__ is dict and pk in old:
+        key = old[pk]
+    ctx = {"primary_key": key, "timestamp": opts.hook_time}
+    try:
+        modified = as_datum(await opts.hook.call(q, [ctx, old, new]))  # type: ignore[union-attr]
+    except ReqlError as exc:
+        raise WriteError(f"Error in write hook: {exc.message}") from None
+    if modified is None and new is not None:
+        raise WriteError("A write hook function must not turn a replace/insert into a deletion.")
+    if modified is not None and new is None:
+        raise WriteError("A write hook function must not turn a deletion into a replace/insert.")
+    return modified
+
+
+# -- the write path ------------------------------------------------------------------------
 
 
 def _error_message(exc: BaseException) -> str:
@@ -89,7 +178,7 @@ def encode_doc(doc: Any) -> bytes:
     try:
         return orjson.dumps(doc)
     except TypeError:
-        raise WriteError("Cannot convert `r.minval` or `r.maxval` to JSON.") from None
+        raise WriteError("`r.minval` and `r.maxval` cannot be written to disk.") from None
 
 
 def check_new_doc(table: Table, new: Any, key: Any, old: Any) -> None:
@@ -102,62 +191,97 @@ def check_new_doc(table: Table, new: Any, key: Any, old: Any) -> None:
     if pk not in new:
         raise WriteError(f"Inserted object must have primary key `{pk}`:\n{print_datum(new)}")
     if not datum_eq(new[pk], key):
-        shown_old = old if old is not None else {pk: key}
+        if old is None:
+            raise WriteError(f"Primary key `{pk}` cannot be changed (null -> {print_datum(new)})")
         raise WriteError(
-            f"Primary key `{pk}` cannot be changed (`{print_datum(shown_old)}` -> `{print_datum(new)}`)."
+            f"Primary key `{pk}` cannot be changed (`{print_datum(old)}` -> `{print_datum(new)}`)."
         )
 
 
 Compute = Callable[[Any], Awaitable[Any]]
 
 
-async def apply_writes(
-    q: Any,
-    table: Table,
-    items: list[tuple[Any, Compute]],
-    opts: WriteOptions,
-    stats: dict,
-    changes: list | None,
-) -> None:
+class Outcomes:
+    """Per-input results of one write term, kept in input order for ``changes``."""
+
+    __slots__ = ("stats", "opts", "entries")
+
+    def __init__(self, stats: dict, opts: WriteOptions) -> None:
+        self.stats = stats
+        self.opts = opts
+        self.entries: list[dict] | None = [] if opts.return_changes else None
+
+    def error(self, msg: str, old: Any) -> dict | None:
+        stats = self.stats
+        stats["errors"] += 1
+        if "first_error" not in stats:
+            stats["first_error"] = msg
+        if self.opts.always:
+            return {"error": msg, "new_val": old, "old_val": old}
+        return None
+
+    def done(self, kind: str, old: Any, new: Any) -> dict | None:
+        self.stats[kind] += 1
+        if kind in ("inserted", "replaced", "deleted"):
+            return {"new_val": new, "old_val": old} if self.entries is not None else None
+        if self.opts.always:
+            return {"new_val": new, "old_val": old}
+        return None
+
+    def add(self, entries: list) -> None:
+        if self.entries is not None:
+            self.entries.extend(e for e in entries if e is not None)
+
+
+async def apply_writes(q: Any, table: Table, items: list[tuple[Any, Compute]], out: Outcomes) -> None:
     """Apply one batch: for each ``(key, compute)``, ``new = await compute(old)``.
 
     ``compute`` returns the new document, None to delete, or ``_NO_CHANGE``; it raises
-    WriteError/ReqlError for a per-document error. Outcomes are added to ``stats``.
+    WriteError/ReqlError for a per-document error. Outcomes are recorded in ``out``.
     """
+    system = getattr(table, "apply_system_writes", None)
+    if system is not None:
+        await system(q, items, out)
+        return
+    opts = out.opts
     prefix = table.config.docs_prefix
-    pending: list[tuple[bytes, Any, Compute, Any]] = []  # (raw key, key, compute, known current)
-    for key, compute in items:
-        try:
-            if rethinkdb_key_size(key) > 128:
-                raise WriteError(
-                    f"Primary key too long (max 127 characters): {print_datum(key)}"
-                )
-            raw_key = prefix + encode_key(key)
-        except (ReqlError, WriteError) as exc:
-            _record_error(stats, changes, opts, _error_message(exc), None, None)
+    results: list[Any] = [None] * len(items)
+    # (position, raw key, key, compute, known current bytes)
+    pending: list[tuple[int, bytes, Any, Compute, Any]] = []
+    for i, (key, compute) in enumerate(items):
+        if compute is None:  # failed before reaching storage (_FailingKey)
+            results[i] = out.error(key.message, None)
             continue
-        pending.append((raw_key, key, compute, _UNREAD))
+        try:
+            raw_key = prefix + encode_key(key)
+            if rethinkdb_key_size(key) > 128:
+                raise WriteError(f"Primary key too long (max 127 characters): {print_datum(key)}")
+        except (ReqlError, WriteError) as exc:
+            results[i] = out.error(_error_message(exc), None)
+            continue
+        pending.append((i, raw_key, key, compute, _UNREAD))
+    maintainers = INDEX_MAINTAINERS
     retries = 0
     while pending:
         retries += 1
         if retries > MAX_RETRIES:
-            for _, _, _, _ in pending:
-                _record_error(stats, changes, opts, "Write conflict: too many retries.", None, None)
-            return
-        need_read = [p for p in pending if p[3] is _UNREAD]
+            for p in pending:
+                results[p[0]] = out.error("Write conflict: too many retries.", None)
+            break
+        need_read = [p for p in pending if p[4] is _UNREAD]
+        currents: dict[bytes, Any] = {}
         if need_read:
             with q.store.read() as txn:
-                currents = {p[0]: txn.get(p[0]) for p in need_read}
-        else:
-            currents = {}
+                for p in need_read:
+                    currents[p[1]] = txn.get(p[1])
         writes: list[DocWrite] = []
-        meta: list[tuple[bytes, Any, Compute, Any, Any, Any]] = []
+        meta: list[tuple[int, bytes, Any, Compute, Any, Any]] = []
         seen_keys: set[bytes] = set()
-        deferred: list[tuple[bytes, Any, Compute, Any]] = []
-        for raw_key, key, compute, known in pending:
+        deferred: list[tuple[int, bytes, Any, Compute, Any]] = []
+        for pos, raw_key, key, compute, known in pending:
             if raw_key in seen_keys:
                 # Same document twice in one batch: apply after the first one lands.
-                deferred.append((raw_key, key, compute, _UNREAD))
+                deferred.append((pos, raw_key, key, compute, _UNREAD))
                 continue
             seen_keys.add(raw_key)
             cur_bytes = currents[raw_key] if known is _UNREAD else known
@@ -166,57 +290,65 @@ async def apply_writes(
                 new = await compute(old)
                 if new is _NO_CHANGE:
                     new = old
-                else:
-                    check_new_doc(table, new, key, old)
+                if opts.hook is not None:
+                    new = await run_write_hook(q, table, opts, old, new)
+                check_new_doc(table, new, key, old)
                 if old is None and new is None:
-                    stats["skipped"] += 1
-                    if opts.always and changes is not None:
-                        changes.append({"new_val": None, "old_val": None})
+                    results[pos] = out.done("skipped", None, None)
                     continue
                 if old is not None and new is not None and datum_eq(old, new):
-                    stats["unchanged"] += 1
-                    if opts.always and changes is not None:
-                        changes.append({"new_val": new, "old_val": old})
+                    results[pos] = out.done("unchanged", old, new)
                     continue
                 new_bytes = None if new is None else encode_doc(new)
+                index_del: list[bytes] | None = None
+                index_put: list[bytes] | None = None
+                for m in maintainers:
+                    d, p_ = m(table.config, old, new)
+                    if d:
+                        index_del = (index_del or []) + list(d)
+                    if p_:
+                        index_put = (index_put or []) + list(p_)
             except (ReqlError, WriteError) as exc:
-                _record_error(stats, changes, opts, _error_message(exc), old, None)
+                results[pos] = out.error(_error_message(exc), old)
                 continue
-            writes.append(DocWrite(raw_key, cur_bytes, new_bytes))
-            meta.append((raw_key, key, compute, old, new, cur_bytes))
+            writes.append(DocWrite(raw_key, cur_bytes, new_bytes, index_del, index_put))
+            meta.append((pos, raw_key, key, compute, old, new))
         pending = deferred
         if not writes:
             continue
-        results = await q.store.write(write_docs_job(table.config.id, writes), hard=opts.hard)
-        for (raw_key, key, compute, old, new, _), (applied, current) in zip(meta, results):
+        res = await q.store.write(write_docs_job(table.config.id, writes), hard=opts.hard)
+        written: list[tuple[Any, Any]] = []
+        for (pos, raw_key, key, compute, old, new), (applied, current) in zip(meta, res, strict=True):
             if not applied:
-                pending.append((raw_key, key, compute, current))
+                pending.append((pos, raw_key, key, compute, current))
                 continue
-            if old is None:
-                stats["inserted"] += 1
-            elif new is None:
-                stats["deleted"] += 1
-            else:
-                stats["replaced"] += 1
-            if changes is not None:
-                changes.append({"new_val": new, "old_val": old})
+            kind = "inserted" if old is None else "deleted" if new is None else "replaced"
+            results[pos] = out.done(kind, old, new)
+            written.append((old, new))
+        if written:
+            for listener in CHANGE_LISTENERS:
+                listener(table.config, written)
+        if pending:
+            pending.sort(key=lambda p: p[0])
+    out.add(results)
 
 
-_UNREAD = object()
-
-
-def _record_error(stats: dict, changes: list | None, opts: WriteOptions, msg: str, old: Any, new: Any) -> None:
-    stats["errors"] += 1
-    if "first_error" not in stats:
-        stats["first_error"] = msg
-    if changes is not None and opts.always:
-        changes.append({"error": msg, "new_val": new, "old_val": old})
-
-
-def finish_stats(stats: dict, changes: list | None) -> dict:
-    if changes is not None:
-        stats["changes"] = changes
+def finish_stats(q: Any, out: Outcomes) -> dict:
+    stats = out.stats
+    entries = out.entries
+    if entries is not None:
+        limit = q.array_limit
+        if len(entries) > limit:
+            del entries[limit:]
+            add_warning(stats, f"Too many changes, array truncated to {limit}.")
+        stats["changes"] = entries
     return stats
+
+
+def add_warning(stats: dict, msg: str) -> None:
+    w = stats.setdefault("warnings", [])
+    if msg not in w:
+        w.append(msg)
 
 
 # -- insert ------------------------------------------------------------------------------
@@ -227,21 +359,21 @@ class Insert(Term):
     __slots__ = ()
     name = "insert"
     argspec = (2, 2)
-    optargspec = ("conflict", "durability", "return_changes", "ignore_write_hook")
+    optargspec = ("conflict", "durability", "return_changes", "return_vals", "ignore_write_hook")
 
     async def eval(self, q: Any, env: dict) -> dict:
         table = await self.args[0].eval(q, env)
         if not isinstance(table, Table):
             raise type_error("TABLE", table)
-        opts = await write_options(self, q, env, table)
         conflict: Any = "error"
+        rc = await parse_return_changes(self, q, env)  # RethinkDB parses it first
         if "conflict" in self.optargs:
             c = await self.optargs["conflict"].eval(q, env)
             if isinstance(c, Function):
-                if c.arity not in (-1, 3):
-                    raise ReqlQueryLogicError("The conflict function passed to `insert` should expect 3 arguments.")
                 if c.term is not None and not c.term.is_deterministic():
                     raise ReqlQueryLogicError("The conflict function passed to `insert` must be deterministic.")
+                if c.arity not in (-1, 0, 3):
+                    raise ReqlQueryLogicError("The conflict function passed to `insert` should expect 3 arguments.")
                 conflict = c
             else:
                 conflict = as_string(c)
@@ -249,48 +381,58 @@ class Insert(Term):
                     raise ReqlQueryLogicError(
                         f'Conflict option `{conflict}` unrecognized (options are "error", "replace" and "update").'
                     )
+        opts = await write_options(self, q, env, table, rc)
         value = await self.args[1].eval(q, env)
-        stats = new_stats()
-        changes: list | None = [] if opts.return_changes else None
+        out = Outcomes(new_stats(), opts)
         generated: list[str] = []
-        if isinstance(value, Stream) or getattr(value.__class__, "kind", None) == "TABLE":
+        skipped_keys = [0]
+        if isinstance(value, Stream) or kind_of(value) == "TABLE":
             stream = to_stream(q, value)
             while True:
                 batch = await stream.next_batch(q, BATCH)
                 if batch is None:
                     break
-                await self._insert_batch(q, table, batch, conflict, opts, stats, changes, generated)
+                await self._insert_batch(q, table, batch, conflict, out, generated, skipped_keys)
         else:
             value = as_datum(value)
             docs = value if value.__class__ is list else [value]
-            for i in range(0, len(docs), 1000):
-                await self._insert_batch(q, table, docs[i : i + 1000], conflict, opts, stats, changes, generated)
+            for i in range(0, len(docs), DEFAULT_HINT):
+                await self._insert_batch(q, table, docs[i : i + DEFAULT_HINT], conflict, out, generated, skipped_keys)
+        stats = finish_stats(q, out)
         if generated:
             stats["generated_keys"] = generated
-        return finish_stats(stats, changes)
+        if skipped_keys[0]:
+            add_warning(
+                stats,
+                f"Too many generated keys ({skipped_keys[0] + len(generated)}), "
+                f"array truncated to {len(generated)}.",
+            )
+        return stats
 
-    async def _insert_batch(self, q, table, docs, conflict, opts, stats, changes, generated) -> None:
+    async def _insert_batch(self, q, table, docs, conflict, out, generated, skipped_keys) -> None:
         pk = table.primary_key
-        items = []
+        items: list[tuple[Any, Compute]] = []
+        errors: list[tuple[int, str]] = []
         for doc in docs:
             if doc.__class__ is not dict or REQL_TYPE in doc:
-                _record_error(
-                    stats,
-                    changes,
-                    opts,
-                    f"Inserted value must be an OBJECT (got {type_name(doc)}):\n{print_datum(doc)}",
-                    None,
-                    None,
+                errors.append(
+                    (len(items), f"Inserted value must be an OBJECT (got {type_name(doc)}):\n{print_datum(doc)}")
                 )
                 continue
             doc = strip_literals(doc)
             if pk not in doc:
                 key = str(uuid.uuid4())
                 doc = {**doc, pk: key}
-                generated.append(key)
+                if len(generated) < q.array_limit:
+                    generated.append(key)
+                else:
+                    skipped_keys[0] += 1
             key = doc[pk]
             items.append((key, self._resolver(q, doc, key, conflict, pk)))
-        await apply_writes(q, table, items, opts, stats, changes)
+        if errors:
+            # Keep the input order: interleave the failures with the writes.
+            items = _with_errors(items, errors)
+        await apply_writes(q, table, items, out)
 
     @staticmethod
     def _resolver(q: Any, doc: dict, key: Any, conflict: Any, pk: str) -> Compute:
@@ -298,9 +440,7 @@ class Insert(Term):
             if old is None:
                 return doc
             if conflict == "error":
-                raise WriteError(
-                    f"Duplicate primary key `{pk}`:\n{print_datum(old)}\n{print_datum(doc)}"
-                )
+                raise WriteError(f"Duplicate primary key `{pk}`:\n{print_datum(old)}\n{print_datum(doc)}")
             if conflict == "replace":
                 return doc
             if conflict == "update":
@@ -310,11 +450,35 @@ class Insert(Term):
         return compute
 
 
+class _FailingKey:
+    """A stand-in key for an input that failed before reaching storage."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _with_errors(items: list, errors: list[tuple[int, str]]) -> list:
+    out = []
+    it = iter(errors)
+    nxt = next(it, None)
+    for i, item in enumerate(items):
+        while nxt is not None and nxt[0] == i:
+            out.append((_FailingKey(nxt[1]), None))
+            nxt = next(it, None)
+        out.append(item)
+    while nxt is not None:
+        out.append((_FailingKey(nxt[1]), None))
+        nxt = next(it, None)
+    return out
+
+
 # -- update / replace / delete ------------------------------------------------------------
 
 
-async def selection_targets(q: Any, value: Any, opname: str):
-    """The table written and an async iterator of batches of documents to write."""
+async def selection_targets(q: Any, value: Any, opname: str) -> tuple[Table, Stream | None, list | None]:
+    """The table written and either a stream of its documents or single selections."""
     if isinstance(value, SingleSelection):
         return value.table, None, [value]
     if isinstance(value, Table):
@@ -323,9 +487,10 @@ async def selection_targets(q: Any, value: Any, opname: str):
         return value.table, value, None
     if isinstance(value, Stream):
         raise ReqlQueryLogicError("Expected type SELECTION but found SEQUENCE.")
-    if value.__class__ is list:
-        raise ReqlQueryLogicError("Expected type SELECTION but found DATUM.")
-    raise ReqlQueryLogicError(f"Expected type SELECTION but found {getattr(value.__class__, 'kind', 'DATUM')}.")
+    kind = kind_of(value)
+    if kind == "DATUM":
+        raise ReqlQueryLogicError(f"Expected type SELECTION but found DATUM:\n{print_datum(value)}")
+    raise ReqlQueryLogicError(f"Expected type SELECTION but found {kind}.")
 
 
 class _Modify(Term):
@@ -333,37 +498,46 @@ class _Modify(Term):
 
     __slots__ = ()
 
-    async def make_compute(self, q: Any, env: dict, table: Table, opts: WriteOptions):
+    async def make_compute(self, q: Any, env: dict, table: Table) -> Callable[[Any], Compute]:
         raise NotImplementedError  # pragma: no cover
 
     async def eval(self, q: Any, env: dict) -> dict:
         target = await self.args[0].eval(q, env)
         table, stream, singles = await selection_targets(q, target, self.name)
         opts = await write_options(self, q, env, table)
-        make = await self.make_compute(q, env, table, opts)
-        stats = new_stats()
-        changes: list | None = [] if opts.return_changes else None
+        make = await self.make_compute(q, env, table)
+        out = Outcomes(new_stats(), opts)
         pk = table.primary_key
         if singles is not None:
             for s in singles:
-                await apply_writes(q, table, [(s.key, make(s.key))], opts, stats, changes)
+                await apply_writes(q, table, [(s.key, make(s.key))], out)
         else:
+            assert stream is not None
             while True:
                 batch = await stream.next_batch(q, BATCH)
                 if batch is None:
                     break
                 items = [(doc[pk], make(doc[pk])) for doc in batch if doc.__class__ is dict and pk in doc]
-                await apply_writes(q, table, items, opts, stats, changes)
-        return finish_stats(stats, changes)
+                await apply_writes(q, table, items, out)
+        return finish_stats(q, out)
 
 
-async def _check_nondeterministic(term: Term, q: Any, env: dict, f: Any) -> None:
+async def _check_deterministic(term: Term, q: Any, env: dict) -> None:
+    """RethinkDB refuses a non-deterministic update/replace argument unless ``non_atomic``."""
     non_atomic = await term.bool_opt("non_atomic", q, env, False)
-    if isinstance(f, Function) and f.term is not None and not non_atomic:
-        if not f.term.is_deterministic():
-            raise ReqlQueryLogicError(
-                "Could not prove argument deterministic.  Maybe you want to use the non_atomic flag?"
-            )
+    if not non_atomic and not term.args[1].is_deterministic():
+        raise ReqlQueryLogicError(
+            "Could not prove argument deterministic.  Maybe you want to use the non_atomic flag?"
+        )
+
+
+async def _func_or_value(term: Term, q: Any, env: dict) -> Any:
+    v = await term.args[1].eval(q, env)
+    if isinstance(v, Function):
+        return v
+    if kind_of(v) != "DATUM" and not isinstance(v, SingleSelection):
+        return as_function(v)  # raises RethinkDB's type error
+    return as_datum(v)
 
 
 @register(T.UPDATE)
@@ -371,20 +545,20 @@ class Update(_Modify):
     __slots__ = ()
     name = "update"
     argspec = (2, 2)
-    optargspec = ("durability", "return_changes", "non_atomic", "ignore_write_hook")
+    optargspec = ("durability", "return_changes", "return_vals", "non_atomic", "ignore_write_hook")
 
-    async def make_compute(self, q: Any, env: dict, table: Table, opts: WriteOptions):
-        f = await self.args[1].eval(q, env)
-        await _check_nondeterministic(self, q, env, f)
+    async def make_compute(self, q: Any, env: dict, table: Table) -> Callable[[Any], Compute]:
+        await _check_deterministic(self, q, env)
+        f = await _func_or_value(self, q, env)
 
         def make(key: Any) -> Compute:
             async def compute(old: Any) -> Any:
                 if old is None:
                     return None
-                patch = as_datum(await f.call1(q, old)) if isinstance(f, Function) else as_datum(f)
+                patch = as_datum(await f.call1(q, old)) if isinstance(f, Function) else f
                 if patch is None:
                     return _NO_CHANGE
-                if patch.__class__ is not dict:
+                if patch.__class__ is not dict or REQL_TYPE in patch and patch[REQL_TYPE] != "LITERAL":
                     raise WriteError(
                         f"Inserted value must be an OBJECT (got {type_name(patch)}):\n{print_datum(patch)}"
                     )
@@ -400,15 +574,15 @@ class Replace(_Modify):
     __slots__ = ()
     name = "replace"
     argspec = (2, 2)
-    optargspec = ("durability", "return_changes", "non_atomic", "ignore_write_hook")
+    optargspec = ("durability", "return_changes", "return_vals", "non_atomic", "ignore_write_hook")
 
-    async def make_compute(self, q: Any, env: dict, table: Table, opts: WriteOptions):
-        f = await self.args[1].eval(q, env)
-        await _check_nondeterministic(self, q, env, f)
+    async def make_compute(self, q: Any, env: dict, table: Table) -> Callable[[Any], Compute]:
+        await _check_deterministic(self, q, env)
+        f = await _func_or_value(self, q, env)
 
         def make(key: Any) -> Compute:
             async def compute(old: Any) -> Any:
-                new = as_datum(await f.call1(q, old)) if isinstance(f, Function) else as_datum(f)
+                new = as_datum(await f.call1(q, old)) if isinstance(f, Function) else f
                 return strip_literals(new)
 
             return compute
@@ -421,13 +595,88 @@ class Delete(_Modify):
     __slots__ = ()
     name = "delete"
     argspec = (1, 1)
-    optargspec = ("durability", "return_changes", "ignore_write_hook")
+    optargspec = ("durability", "return_changes", "return_vals", "ignore_write_hook")
 
-    async def make_compute(self, q: Any, env: dict, table: Table, opts: WriteOptions):
+    async def make_compute(self, q: Any, env: dict, table: Table) -> Callable[[Any], Compute]:
+        async def compute(old: Any) -> Any:
+            return None
+
         def make(key: Any) -> Compute:
-            async def compute(old: Any) -> Any:
-                return None
-
             return compute
 
         return make
+
+
+# -- for_each ----------------------------------------------------------------------------------
+
+FOR_EACH_FAIL = "FOR_EACH expects one or more basic write queries."
+
+
+def stats_merge(left: dict, right: dict, q: Any) -> dict:
+    """RethinkDB's merge of write results: numbers add, arrays concatenate (up to the
+    array limit), strings keep the first value; anything else cannot be merged."""
+    out = dict(left)
+    truncated = False
+    for k, r in right.items():
+        if k not in out:
+            out[k] = r
+            continue
+        lv = out[k]
+        lc, rc = lv.__class__, r.__class__
+        if lc in (int, float) and rc in (int, float) and lc is not bool and rc is not bool:
+            from ...datum.types import num
+
+            out[k] = num(lv + r)
+        elif lc is list and rc is list:
+            merged = lv + r
+            limit = q.array_limit
+            if len(merged) > limit:
+                merged = merged[:limit]
+                truncated = True
+            out[k] = merged
+        elif lc is str and rc is str:
+            pass  # left-preferential
+        else:
+            from ...datum.printing import trunc_print
+
+            raise ReqlQueryLogicError(
+                f"Cannot merge statistics `{trunc_print(lv)}` (type {type_name(lv)}) and "
+                f"`{trunc_print(r)}` (type {type_name(r)})."
+            )
+    if truncated:
+        add_warning(out, f"Too many changes, array truncated to {q.array_limit}.")
+    return out
+
+
+@register(T.FOR_EACH)
+class ForEach(Term):
+    __slots__ = ()
+    name = "for_each"
+    argspec = (2, 2)
+
+    async def eval(self, q: Any, env: dict) -> dict:
+        stream = to_stream(q, await self.args[0].eval(q, env))
+        f = as_function(await self.args[1].eval(q, env))
+        stats: dict = {}
+        while True:
+            batch = await stream.next_batch(q, DEFAULT_HINT)
+            if batch is None:
+                break
+            for row in batch:
+                v = await f.call1(q, row)
+                if kind_of(v) != "DATUM":
+                    raise ReqlQueryLogicError(FOR_EACH_FAIL)
+                if v.__class__ is dict:
+                    stats = stats_merge(stats, v, q)
+                elif v.__class__ is list:
+                    for d in v:
+                        if d.__class__ is not dict:
+                            raise ReqlQueryLogicError(
+                                f"{FOR_EACH_FAIL}  Expected type OBJECT but found {type_name(d)}."
+                            )
+                        stats = stats_merge(stats, d, q)
+                else:
+                    raise ReqlQueryLogicError(
+                        f"{FOR_EACH_FAIL}  Expected type ARRAY but found {type_name(v)}."
+                    )
+        return stats
