@@ -89,7 +89,7 @@ async def apply_run_options(q: QueryContext, raw: dict) -> None:
         if limit < 1:
             from ..datum.printing import format_number
 
-            raise ReqlQueryLogicError(f"Illegal array size limit `{format_number(limit)}`. (Must be >= 1.)")
+            raise ReqlQueryLogicError(f"Illegal array size limit `{format_number(limit)}`.  (Must be >= 1.)")
         q.array_limit = int(limit)
     if "durability" in opts:
         d = as_datum(opts["durability"])
