@@ -139,3 +139,9 @@ def test_to_json_string(conn):
     assert r.expr(1e21).to_json_string().run(conn) == "1e21"
     assert r.binary(b"\x00\x01").to_json().run(conn) == '{"$reql_type$":"BINARY","data":"AAE="}'
     assert error_of(conn, r.expr([r.minval]).to_json()) == "Cannot convert `r.minval` to JSON."
+
+
+def test_format(conn):
+    assert r.format("{a}-{b}-{c}", {"a": "x", "b": 1.5, "c": [1, None]}).run(conn) == 'x-1.5-[1,null]'
+    assert error_of(conn, r.format("{a", {"a": 1})) == "Parameter tag must be closed"
+    assert error_of(conn, r.format("{a}", r.expr([]))) == "Expected type OBJECT but found ARRAY."

@@ -7,6 +7,9 @@ plus the string and binary halves of ``slice`` for the sequence family to call.
   into characters (keeping combining marks with their base), any other string splits on
   that string; an optional maximum number of splits keeps the rest in a last element.
 * ``upcase``/``downcase`` change ASCII letters only (C's ``toupper``/``tolower``).
+* ``r.format(template, {name: value})`` (newer than RethinkDB 2.4; follows the polyglot
+  suite's format.yaml) replaces ``{name}`` tags by values: strings as they are, other
+  values as compact JSON.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ from typing import Any
 import re2
 
 from ...datum.binary import binary_bytes, make_binary
-from ...errors import ReqlQueryLogicError
+from ...datum.printing import print_datum, to_json_string
+from ...errors import ReqlNonExistenceError, ReqlQueryLogicError
 from ...wire.ql2 import TermType as T
 from ..streams import check_array_limit
-from ..term import Term, as_datum, as_int, as_string, register
+from ..term import Term, as_datum, as_int, as_object, as_string, register
 
 _UPPER = {c: c - 32 for c in range(ord("a"), ord("z") + 1)}
 _LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
@@ -203,6 +207,57 @@ class Split(Term):
         out = split(s, delim, n)
         check_array_limit(q, len(out))
         return out
+
+
+# -- format ----------------------------------------------------------------------------
+
+
+def format_template(template: str, params: dict) -> str:
+    """``r.format``: substitute ``{name}`` tags, left to right."""
+    out: list[str] = []
+    tag: list[str] | None = None
+    for c in template:
+        if tag is None:
+            if c == "{":
+                tag = []
+            elif c == "}":
+                raise ReqlQueryLogicError("No parameter tags to close")
+            else:
+                out.append(c)
+        elif c == "{":
+            raise ReqlQueryLogicError("Nested template parameters are not allowed")
+        elif c == ",":
+            raise ReqlQueryLogicError("Formatting separator `,` is not allowed in parameter name")
+        elif c == "\\":
+            raise ReqlQueryLogicError(
+                "Reserved escape character `\\` is not allowed in parameter name"
+            )
+        elif c == "}":
+            name = "".join(tag)
+            if name not in params:
+                raise ReqlNonExistenceError(
+                    f"No attribute `{name}` in object:\n{print_datum(params)}"
+                )
+            v = params[name]
+            out.append(v if v.__class__ is str else to_json_string(v))
+            tag = None
+        else:
+            tag.append(c)
+    if tag is not None:
+        raise ReqlQueryLogicError("Parameter tag must be closed")
+    return "".join(out)
+
+
+@register(T.FORMAT)
+class Format(Term):
+    __slots__ = ()
+    name = "format"
+    argspec = (2, 2)
+
+    async def eval(self, q: Any, env: dict) -> str:
+        template = as_string(await self.args[0].eval(q, env))
+        params = as_object(await self.args[1].eval(q, env))
+        return format_template(template, params)
 
 
 # -- slice of strings and binary data (called by the SLICE term) ------------------------
