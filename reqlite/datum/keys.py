@@ -156,16 +156,19 @@ def encode_index_value(value: Any) -> bytes:
 
 
 def rethinkdb_key_size(value: Any) -> int:
-    """Length of RethinkDB's own printed form of a primary key (for its length limit).
+    """Length of RethinkDB's own key string for a primary key (for its length limit).
 
-    RethinkDB rejects a primary key whose printed form exceeds 127 characters; its
-    printed form is a type letter followed by the value (strings: their UTF-8 bytes).
+    RethinkDB refuses a primary key whose key string (``datum_t::print_primary``) is longer
+    than 128 bytes. That string is a type letter followed by the value: ``S`` + the UTF-8
+    bytes of a string, ``N`` + 16 hex digits + ``#`` + ``%.20g`` of a number, ``B`` + ``t``/``f``,
+    ``A`` + each element's key and a NUL byte, ``PBINARY:`` + the bytes (0x00 and 0x01 take
+    two), ``PTIME:`` + the epoch time's number key.
     """
     cls = value.__class__
     if cls is str:
         return 1 + len(value.encode("utf-8"))
     if cls is int or cls is float:
-        return 1 + 16 + 1 + len(repr(float(value)))
+        return _number_key_size(value)
     if cls is bool:
         return 2
     if cls is list:
@@ -173,7 +176,17 @@ def rethinkdb_key_size(value: Any) -> int:
     if cls is dict:
         pt = value.get(REQL_TYPE)
         if pt == "BINARY":
-            return 8 + len(base64.b64decode(value.get("data", "")))
+            from .binary import binary_bytes
+
+            raw = binary_bytes(value)
+            return 8 + len(raw) + raw.count(0) + raw.count(1)
         if pt == "TIME":
-            return 1 + 16 + 1 + len(repr(float(value.get("epoch_time", 0))))
+            return 6 + _number_key_size(value.get("epoch_time", 0))
     return 1
+
+
+def _number_key_size(value: float | int) -> int:
+    from .printing import format_g20
+
+    f = float(value)
+    return 18 + len(format_g20(f if f != 0 else 0.0))

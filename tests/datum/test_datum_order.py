@@ -141,3 +141,16 @@ def test_numbers_and_zero():
     assert compare(1, 1.0) == 0 and datum_eq(1, 1.0)
     assert compare(-0.0, 0) == 0 and encode_key(-0.0) == encode_key(0)
     assert not datum_eq(True, 1) and compare(True, 1) < 0
+
+
+def test_primary_key_size_is_rethinkdbs():
+    from reqlite.datum.keys import rethinkdb_key_size
+
+    assert rethinkdb_key_size("a" * 127) == 128  # "S" + bytes
+    assert rethinkdb_key_size("é") == 3
+    assert rethinkdb_key_size(1) == 19  # "N" + 16 hex + "#" + "1"
+    assert rethinkdb_key_size(0.1) == 18 + len("0.10000000000000000555")
+    assert rethinkdb_key_size(-0.0) == rethinkdb_key_size(0)
+    assert rethinkdb_key_size([1, "a"]) == 1 + (19 + 1) + (2 + 1)
+    assert rethinkdb_key_size(make_binary(b"\x00\x01\x02")) == 8 + 5
+    assert rethinkdb_key_size({"$reql_type$": "TIME", "epoch_time": 1, "timezone": "+00:00"}) == 25
