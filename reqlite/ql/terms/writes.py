@@ -48,6 +48,12 @@ MAX_RETRIES = 10_000
 _NO_CHANGE = object()  # compute() result meaning "leave the document as it is"
 _UNREAD = object()
 
+# Documents being written right now (raw key -> (new bytes or None, owner token)). A write
+# to such a document computes on the value in flight and expects it: if that write lands
+# first (usually in the same group commit), this one applies too; if not, the
+# compare-and-set fails and the write is recomputed, as for any conflict.
+_IN_FLIGHT: dict[bytes, tuple[bytes | None, object]] = {}
+
 # Hooks other layers install (see the module docstring).
 INDEX_MAINTAINERS: list[Callable[[Any, Any, Any], tuple[list[bytes], list[bytes]]]] = []
 CHANGE_LISTENERS: list[Callable[[Any, list[tuple[Any, Any]]], None]] = []
@@ -174,11 +180,27 @@ def _error_message(exc: BaseException) -> str:
     return str(exc)
 
 
+DISK_ARRAY_LIMIT = 100_000
+
+
 def encode_doc(doc: Any) -> bytes:
     try:
-        return orjson.dumps(doc)
+        raw = orjson.dumps(doc)
     except TypeError:
         raise WriteError("`r.minval` and `r.maxval` cannot be written to disk.") from None
+    # An array over the limit takes at least two bytes per element: only then look.
+    if len(raw) > 2 * DISK_ARRAY_LIMIT and _has_huge_array(doc):
+        raise WriteError("Array too large for disk writes (limit 100,000 elements).")
+    return raw
+
+
+def _has_huge_array(v: Any) -> bool:
+    c = v.__class__
+    if c is list:
+        return len(v) > DISK_ARRAY_LIMIT or any(_has_huge_array(x) for x in v if x.__class__ in (list, dict))
+    if c is dict:
+        return any(_has_huge_array(x) for x in v.values() if x.__class__ in (list, dict))
+    return False
 
 
 def check_new_doc(table: Table, new: Any, key: Any, old: Any) -> None:
@@ -273,7 +295,8 @@ async def apply_writes(q: Any, table: Table, items: list[tuple[Any, Compute]], o
         if need_read:
             with q.store.read() as txn:
                 for p in need_read:
-                    currents[p[1]] = txn.get(p[1])
+                    inflight = _IN_FLIGHT.get(p[1])
+                    currents[p[1]] = txn.get(p[1]) if inflight is None else inflight[0]
         writes: list[DocWrite] = []
         meta: list[tuple[int, bytes, Any, Compute, Any, Any]] = []
         seen_keys: set[bytes] = set()
@@ -316,11 +339,23 @@ async def apply_writes(q: Any, table: Table, items: list[tuple[Any, Compute]], o
         pending = deferred
         if not writes:
             continue
-        res = await q.store.write(write_docs_job(table.config.id, writes), hard=opts.hard)
+        # Announce the values being written, so that writers of the same documents that
+        # come next compute on them and share this group commit instead of conflicting.
+        token = object()
+        for w in writes:
+            _IN_FLIGHT[w.key] = (w.new, token)
+        try:
+            res = await q.store.write(write_docs_job(table.config.id, writes), hard=opts.hard)
+        finally:
+            for w in writes:
+                entry = _IN_FLIGHT.get(w.key)
+                if entry is not None and entry[1] is token:
+                    del _IN_FLIGHT[w.key]
         written: list[tuple[Any, Any]] = []
         for (pos, raw_key, key, compute, old, new), (applied, current) in zip(meta, res, strict=True):
             if not applied:
-                pending.append((pos, raw_key, key, compute, current))
+                inflight = _IN_FLIGHT.get(raw_key)
+                pending.append((pos, raw_key, key, compute, current if inflight is None else inflight[0]))
                 continue
             kind = "inserted" if old is None else "deleted" if new is None else "replaced"
             results[pos] = out.done(kind, old, new)
