@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ReqlCompileError
+from ..wire.ql2 import TermType as T
 from . import terms as _terms  # noqa: F401  (registers every term family)
 from .datum_input import datum_from_json
 from .term import REGISTRY, DatumTerm, Term
@@ -26,6 +27,27 @@ TT_VAR = 10
 TT_IMPLICIT_VAR = 13
 TT_FUNC = 69
 
+TT_ASC = 73
+TT_DESC = 74
+TT_ORDER_BY = 41
+
+# RethinkDB's term walker: writes and meta operations may not appear inside the
+# functions of stream operations (use FOR_EACH); the 0th argument is exempt.
+WRITE_OR_META = frozenset(
+    {
+        T.UPDATE, T.DELETE, T.INSERT, T.REPLACE, T.DB_CREATE, T.DB_DROP, T.TABLE_CREATE,
+        T.TABLE_DROP, T.WAIT, T.RECONFIGURE, T.REBALANCE, T.SYNC, T.INDEX_CREATE,
+        T.INDEX_DROP, T.INDEX_WAIT, T.INDEX_RENAME,
+    }
+)
+FORBIDS_WRITES = frozenset(
+    {
+        T.REDUCE, T.MAP, T.FILTER, T.CONCAT_MAP, T.GROUP, T.INNER_JOIN, T.OUTER_JOIN,
+        T.EQ_JOIN, T.UPDATE, T.DELETE, T.REPLACE, T.INSERT, T.COUNT, T.SUM, T.AVG, T.MIN,
+        T.MAX,
+    }
+)
+
 # What `r.row` (IMPLICIT_VAR) refers to while compiling: nothing yet, the parameter of
 # the one enclosing one-argument function, or ambiguous (nested functions).
 _NO_FUNC = None
@@ -36,10 +58,10 @@ MAX_DEPTH = 1000  # deeper term trees are refused rather than overflowing the st
 
 def compile_term(raw: Any) -> Term:
     """Compile a JSON term tree; raises ReqlCompileError (or a runtime error for bad datums)."""
-    return _compile(raw, (), 0, _NO_FUNC)
+    return _compile(raw, (), 0, _NO_FUNC, True, 0)
 
 
-def _compile(raw: Any, bt: tuple, depth: int, ivar: int | None) -> Term:
+def _compile(raw: Any, bt: tuple, depth: int, ivar: int | None, writes: bool, parent: int) -> Term:
     if depth > MAX_DEPTH:
         raise ReqlCompileError("Query too deeply nested.")
     cls = raw.__class__
@@ -49,12 +71,12 @@ def _compile(raw: Any, bt: tuple, depth: int, ivar: int | None) -> Term:
                 return DatumTerm(_plain_datum(raw, depth), bt)
             except _NotPlain:
                 pass
-        return _compile_term(raw, bt, depth, ivar)
+        return _compile_term(raw, bt, depth, ivar, writes, parent)
     if cls is dict:
         try:
             return DatumTerm(_plain_datum(raw, depth), bt)
         except _NotPlain:
-            return _compile_object(raw, bt, depth, ivar)
+            return _compile_object(raw, bt, depth, ivar, writes)
     return DatumTerm(datum_from_json(raw), bt)
 
 
@@ -88,11 +110,11 @@ def _plain_datum(raw: Any, depth: int) -> Any:
     return datum_from_json(raw)
 
 
-def _compile_object(raw: dict, bt: tuple, depth: int, ivar: int | None) -> Term:
+def _compile_object(raw: dict, bt: tuple, depth: int, ivar: int | None, writes: bool) -> Term:
     values = {}
     constant = True
     for k, v in raw.items():
-        t = _compile(v, bt + (k,), depth + 1, ivar)
+        t = _compile(v, bt + (k,), depth + 1, ivar, writes, TT_MAKE_OBJ)
         values[k] = t
         if t.__class__ is not DatumTerm:
             constant = False
@@ -102,7 +124,7 @@ def _compile_object(raw: dict, bt: tuple, depth: int, ivar: int | None) -> Term:
     return impl([], values, bt)
 
 
-def _compile_term(raw: list, bt: tuple, depth: int, ivar: int | None) -> Term:
+def _compile_term(raw: list, bt: tuple, depth: int, ivar: int | None, writes: bool, parent: int) -> Term:
     if not raw:
         raise ReqlCompileError("Expected a term, got an empty array.")
     tt = raw[0]
@@ -127,6 +149,13 @@ def _compile_term(raw: list, bt: tuple, depth: int, ivar: int | None) -> Term:
     impl = REGISTRY.get(tt)
     if impl is None:
         raise ReqlCompileError(_unknown_term_message(tt))
+    if tt in WRITE_OR_META and not writes:
+        raise ReqlCompileError("Cannot nest writes or meta ops in stream operations.  Use FOR_EACH instead.")
+    if (tt == TT_ASC or tt == TT_DESC) and parent != TT_ORDER_BY:
+        name = "ASC" if tt == TT_ASC else "DESC"
+        raise ReqlCompileError(f"{name} may only be used as an argument to ORDER_BY.")
+    # Writes stay legal in argument 0 of a stream operation, not in its functions.
+    child_writes = writes and tt not in FORBIDS_WRITES
     inner = ivar
     if tt == TT_FUNC:
         inner = _implicit_for_func(raw_args, ivar)
@@ -139,14 +168,14 @@ def _compile_term(raw: list, bt: tuple, depth: int, ivar: int | None) -> Term:
         if c is str or c is bool or c is int:
             t = DatumTerm(a if c is not int else datum_from_json(a), bt + (i,))
         else:
-            t = _compile(a, bt + (i,), depth, inner)
+            t = _compile(a, bt + (i,), depth, inner, writes if i == 0 else child_writes, tt)
             if t.__class__ is not DatumTerm:
                 constant = False
                 if t.tt == TT_ARGS:
                     splice = True
         args.append(t)
     if raw_optargs:
-        optargs = {k: _compile(v, bt + (k,), depth, ivar) for k, v in raw_optargs.items()}
+        optargs = {k: _compile(v, bt + (k,), depth, ivar, child_writes, tt) for k, v in raw_optargs.items()}
         impl.check_optargs(optargs)
     else:
         optargs = {}
