@@ -105,11 +105,13 @@ def datum_eq(a: Any, b: Any) -> bool:
         if ca is list:
             return len(a) == len(b) and all(datum_eq(x, y) for x, y in zip(a, b, strict=True))
         if ca is dict:
-            if len(a) != len(b):
-                return False
             pa = a.get(REQL_TYPE)
             if pa == "TIME" and b.get(REQL_TYPE) == "TIME":
                 return a.get("epoch_time") == b.get("epoch_time")
+            if pa == "BINARY" and b.get(REQL_TYPE) == "BINARY":
+                return a.get("data") == b.get("data") or _binary_bytes(a) == _binary_bytes(b)
+            if len(a) != len(b):
+                return False
             for k, v in a.items():
                 if k not in b or not datum_eq(v, b[k]):
                     return False
@@ -142,7 +144,10 @@ def hashable(value: Any) -> Any:
     if cls is list:
         return ("a", tuple(hashable(v) for v in value))
     if cls is dict:
-        if value.get(REQL_TYPE) == "TIME":
+        pt = value.get(REQL_TYPE)
+        if pt == "TIME":
             return ("t", float(value.get("epoch_time", 0)))
+        if pt == "BINARY":
+            return ("y", _binary_bytes(value))
         return ("o", tuple(sorted((k, hashable(v)) for k, v in value.items())))
     return ("x", repr(value))

@@ -154,3 +154,10 @@ def test_primary_key_size_is_rethinkdbs():
     assert rethinkdb_key_size([1, "a"]) == 1 + (19 + 1) + (2 + 1)
     assert rethinkdb_key_size(make_binary(b"\x00\x01\x02")) == 8 + 5
     assert rethinkdb_key_size({"$reql_type$": "TIME", "epoch_time": 1, "timezone": "+00:00"}) == 25
+
+
+def test_binary_equality_is_by_bytes():
+    # the same bytes, one without RethinkDB's line breaks (e.g. written by an older version)
+    a = make_binary(b"\x00" * 60)
+    b = {"$reql_type$": "BINARY", "data": a["data"].replace("\r\n", "")}
+    assert a != b and datum_eq(a, b) and compare(a, b) == 0 and hashable(a) == hashable(b)
