@@ -191,6 +191,9 @@ class ArgsSplice(Term):
         super().__init__(args, optargs, bt)
         self.impl = impl
 
+    def is_deterministic(self) -> bool:
+        return self.impl.deterministic and super().is_deterministic()
+
     async def eval(self, q: Any, env: dict) -> Any:
         expanded: list[Term] = []
         for a in self.args:
