@@ -187,7 +187,9 @@ async def materialize(q: Any, table: SystemTable) -> None:
     if not table.spec.virtual:
         return
     prefix = table.config.docs_prefix
+    count_key = layout.doc_count_key(table.config.id)
     rows = sorted(((encode_key(r["id"]), orjson.dumps(r)) for r in table.rows(q)), key=lambda kv: kv[0])
+    count = str(len(rows)).encode()
     with q.store.read() as txn:
         cur = txn.cursor()
         existing = []
@@ -196,7 +198,8 @@ async def materialize(q: Any, table: SystemTable) -> None:
                 if not k.startswith(prefix):
                     break
                 existing.append((k[len(prefix):], v))
-    if existing == rows:
+        same_count = txn.get(count_key) == count
+    if existing == rows and same_count:
         return
 
     def job(txn: Any) -> None:
@@ -207,6 +210,7 @@ async def materialize(q: Any, table: SystemTable) -> None:
                     break
         for k, v in rows:
             txn.put(prefix + k, v)
+        txn.put(count_key, count)
 
     await q.store.write(job, hard=False)
 
@@ -897,7 +901,7 @@ class Info(Term):
 
     async def eval(self, q: Any, env: dict) -> dict:
         v = await self.args[0].eval(q, env)
-        t = type_of(v)
+        t = v.type_of_name() if isinstance(v, Stream) else type_of(v)
         if isinstance(v, Database):
             return db_info(v)
         if isinstance(v, Table):
@@ -930,8 +934,8 @@ class Info(Term):
 
 def _slice_info(v: TableScan) -> dict:
     out: dict[str, Any] = {
-        "index": v.table.primary_key,
-        "sorting": "DESCENDING" if v.reverse else "UNORDERED",
+        "index": getattr(v, "index", None) or v.table.primary_key,
+        "sorting": getattr(v, "sorting", None) or ("DESCENDING" if v.reverse else "UNORDERED"),
     }
     for side in ("left", "right"):
         bound = getattr(v, f"{side}_bound", None)
