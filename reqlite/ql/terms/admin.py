@@ -592,7 +592,7 @@ def _as_table(value: Any) -> Table:
 
 def _typed(expected: str, value: Any) -> ReqlQueryLogicError:
     if kind_of(value) == "DATUM":
-        return ReqlQueryLogicError(f"Expected type {expected} but found {type_name(value)}:\n{print_datum(value)}")
+        return ReqlQueryLogicError(f"Expected type {expected} but found DATUM:\n{print_datum(value)}")
     if isinstance(value, Stream):
         found = "TABLE_SLICE" if getattr(value, "slice_kind", False) else value.kind_name()
         return ReqlQueryLogicError(f"Expected type {expected} but found {found}:\n{type_of(value)}")
