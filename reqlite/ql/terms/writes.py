@@ -33,8 +33,8 @@ from ...datum.keys import encode_key, rethinkdb_key_size
 from ...datum.order import datum_eq
 from ...datum.printing import print_datum
 from ...datum.types import REQL_TYPE, type_name
-from ...errors import ReqlError, ReqlQueryLogicError
-from ...storage import DocWrite, write_docs_job
+from ...errors import ReqlError, ReqlOpFailedError, ReqlQueryLogicError
+from ...storage import DocWrite, layout, write_docs_job
 from ...wire.ql2 import TermType as T
 from ..streams import DEFAULT_HINT, Stream, to_stream
 from ..term import Term, as_bool, as_datum, as_function, as_string, register, type_error
@@ -345,7 +345,9 @@ async def apply_writes(q: Any, table: Table, items: list[tuple[Any, Compute]], o
         for w in writes:
             _IN_FLIGHT[w.key] = (w.new, token)
         try:
-            res = await q.store.write(write_docs_job(table.config.id, writes), hard=opts.hard)
+            res = await q.store.write(_table_write_job(table, writes), hard=opts.hard)
+            if res is None:
+                raise ReqlOpFailedError(f"Table `{table.db.name}.{table.name}` does not exist.")
         finally:
             for w in writes:
                 entry = _IN_FLIGHT.get(w.key)
@@ -366,6 +368,22 @@ async def apply_writes(q: Any, table: Table, items: list[tuple[Any, Compute]], o
         if pending:
             pending.sort(key=lambda p: p[0])
     out.add(results)
+
+
+def _table_write_job(table: Table, writes: list[DocWrite]) -> Callable[[Any], Any]:
+    """The storage job for a batch; None as result if the table was dropped meanwhile
+    (so no document is written under a dead table's prefix)."""
+    inner = write_docs_job(table.config.id, writes)
+    if table.db.name == "rethinkdb":  # the scratch table has no catalog entry
+        return inner
+    id_key = layout.table_id_key(table.config.id)
+
+    def job(txn: Any) -> Any:
+        if txn.get(id_key) is None:
+            return None
+        return inner(txn)
+
+    return job
 
 
 def finish_stats(q: Any, out: Outcomes) -> dict:
