@@ -14,7 +14,7 @@ type       tag   body
 minval     0x10  (range bounds only)
 array      0x20  elements, then 0x00
 bool       0x30  0x01 false / 0x02 true
-null       0x40  (array elements and index keys only)
+null       0x40  (reserved: RethinkDB refuses null in keys)
 number     0x50  8 bytes: IEEE-754 big-endian, sign-flipped
 binary     0x70  bytes with 0x00 → 0x00 0xFF, then 0x00
 time       0x90  epoch time as a number body
@@ -110,9 +110,8 @@ def _encode_into(value: Any, out: bytearray, top: bool) -> None:
         else:
             raise _bad_key(value, top)
     elif value is None:
-        if top:
-            raise _bad_key(value, top)
-        out.append(TAG_NULL)
+        # RethinkDB refuses null anywhere in a key (top level or inside an array).
+        raise _bad_key(value, top)
     elif cls is _Extreme:
         out.append(TAG_MINVAL if value.sign < 0 else TAG_MAXVAL)
     else:  # pragma: no cover - not a datum
