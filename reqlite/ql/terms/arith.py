@@ -18,6 +18,7 @@ from ...errors import ReqlQueryLogicError
 from ...wire.ql2 import TermType as T
 from ..streams import check_array_limit
 from ..term import Term, as_datum, as_number, register, type_error
+from .time_logic import time_add, time_sub
 
 
 def _finite(x: int | float) -> int | float:
@@ -42,9 +43,7 @@ def _int_of(v: Any) -> int:
 
 
 def _time_shift(t: dict, seconds: int | float) -> dict:
-    out = dict(t)
-    out["epoch_time"] = num(t["epoch_time"] + seconds)
-    return out
+    return time_add(t, seconds)  # sanitized: epoch_time rounded to the millisecond
 
 
 class _Fold(Term):
@@ -100,7 +99,7 @@ class Sub(_Fold):
     def op(self, q: Any, a: Any, b: Any) -> Any:
         if is_time(a):
             if is_time(b):
-                return num(round(a["epoch_time"] - b["epoch_time"], 3))
+                return time_sub(a, b)
             if not _is_num(b):
                 raise type_error("NUMBER", b)
             return _time_shift(a, -b)
