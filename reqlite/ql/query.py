@@ -15,7 +15,7 @@ from ..datum.types import REQL_TYPE, _Extreme
 from ..errors import ReqlCompileError, ReqlError, ReqlQueryLogicError
 from .compile import compile_term
 from .context import QueryContext
-from .streams import Stream, to_stream
+from .streams import ArrayStream, Stream, to_stream
 from .term import Term, as_datum
 from .values import Database, GroupedData, SingleSelection, kind_of
 
@@ -102,6 +102,10 @@ async def apply_run_options(q: QueryContext, raw: dict) -> None:
 
 async def classify_result(q: QueryContext, value: Any) -> Atom | Stream:
     if isinstance(value, Stream):
+        if value.is_grouped:  # a grouped stream is sent as its groups
+            return Atom(grouped_to_datum(await value.materialize(q)))  # type: ignore[attr-defined]
+        if value.is_array and isinstance(value, ArrayStream):  # SELECTION<ARRAY>: an array
+            return Atom(check_result_datum(value.remaining()))
         return value
     kind = getattr(value.__class__, "kind", None)
     if kind == "TABLE":

@@ -7,23 +7,43 @@ Transformations wrap their source stream and do their work only when pulled, so
 ``r.table('big').map(f).limit(10)`` reads a handful of documents, and the server sends
 a stream to the client batch by batch (CONTINUE pulls the next batch).
 
-Source streams call ``q.checkpoint()`` once per batch: that is where a long query
-yields to other connections and where STOP or a client disconnect cancels it.
+Source streams call ``q.checkpoint()`` once per batch, and per-element transformations
+every few dozen elements: that is where a long query yields to other connections and
+where STOP or a client disconnect cancels it.
 
-Selections: a stream whose elements are unmodified documents of one table carries that
-table in ``table`` so writes (``filter(...).update(...)``) can target it.
+RethinkDB's sequence types map onto streams like this:
+
+* ``TABLE`` is a ``values.Table``; reading it gives a ``TableScan``.
+* ``TABLE_SLICE``: a ``TableScan`` with ``slice_kind`` (``between``, ``order_by(index=)``).
+* ``SELECTION<STREAM>``: any other stream whose elements are unmodified documents of one
+  table; it carries that table in ``table`` so writes (``filter(...).update(...)``) can
+  target it.
+* ``SELECTION<ARRAY>``: an ``ArrayStream`` with ``is_array`` and a ``table`` (the result of
+  ``order_by`` without an index on a table): an array in disguise that is still writable.
+* ``STREAM``: a stream without table. ``ARRAY`` values are plain lists (operations on
+  arrays compute arrays at once, within ``array_limit``).
+* ``GROUPED_STREAM``: a ``GroupedStream`` (``group``), whose elements carry group keys.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
 
-from ..errors import ReqlQueryLogicError, ReqlResourceLimitError
+from ..errors import ReqlNonExistenceError, ReqlQueryLogicError, ReqlResourceLimitError
+from .term import as_datum
 from .values import Function
 
 DEFAULT_HINT = 1000
+# Per-element transformations offer a checkpoint this often (elements).
+CHECK_EVERY = 64
+
+INFINITE_MESSAGE = (
+    "Cannot use an infinite stream with an aggregation function (`reduce`, `count`, etc.) "
+    "or coerce it to an array."
+)
 
 
 class Stream:
@@ -32,6 +52,10 @@ class Stream:
     __slots__ = ("table",)
     kind = "SEQUENCE"
     infinite = False
+    # An array datum in disguise (its elements are known and it is materialised).
+    is_array = False
+    # A grouped stream (``group``): see GroupedStream.
+    is_grouped = False
 
     def __init__(self, table: Any = None) -> None:
         self.table = table
@@ -51,7 +75,12 @@ class Stream:
 
 
 class ArrayStream(Stream):
-    """An array datum viewed as a stream."""
+    """A list viewed as a stream.
+
+    With ``is_array`` (the default) it is an array datum in disguise: ``SELECTION<ARRAY>``
+    when it has a table, else ``ARRAY``. Without, it is a computed stream whose elements
+    happen to be in memory (``get_all``).
+    """
 
     __slots__ = ("items", "pos", "is_array")
 
@@ -66,13 +95,17 @@ class ArrayStream(Stream):
             return "SELECTION<ARRAY>" if self.table is not None else "ARRAY"
         return "SELECTION<STREAM>" if self.table is not None else "STREAM"
 
+    def remaining(self) -> list:
+        """The elements not read yet (without consuming them)."""
+        return self.items if self.pos == 0 else self.items[self.pos :]
+
     async def next_batch(self, q: Any, hint: int) -> list | None:
         pos = self.pos
         items = self.items
         if pos >= len(items):
             return None
         n = max(hint, DEFAULT_HINT)
-        batch = items[pos : pos + n]
+        batch = items[pos : pos + n] if pos or n < len(items) else items
         self.pos = pos + len(batch)
         if len(batch) >= DEFAULT_HINT:
             await q.checkpoint()
@@ -110,9 +143,24 @@ class TableScan(Stream):
     Each batch opens its own short read transaction and resumes after the last key it
     returned, so a scan never pins an old LMDB snapshot between batches and never
     holds the whole table in memory.
+
+    ``slice_kind`` makes it a TABLE_SLICE (``between``, ``order_by(index=...)``);
+    ``sorted_by`` names the index an ``order_by(index=...)`` sorted it by.
     """
 
-    __slots__ = ("store", "prefix", "start", "end", "reverse", "last_key", "done", "batch", "slice_kind")
+    __slots__ = (
+        "store",
+        "prefix",
+        "start",
+        "end",
+        "reverse",
+        "last_key",
+        "done",
+        "batch",
+        "slice_kind",
+        "sorted_by",
+        "bounded",
+    )
 
     def __init__(
         self,
@@ -132,9 +180,23 @@ class TableScan(Stream):
         self.done = False
         self.batch = 16  # first batch small (answer fast), then grow
         self.slice_kind = False
+        self.sorted_by: str | None = None
+        self.bounded = start is not None or end is not None
 
     def type_of_name(self) -> str:
         return "TABLE_SLICE" if self.slice_kind else "SELECTION<STREAM>"
+
+    def kind_name(self) -> str:
+        return "TABLE_SLICE" if self.slice_kind else "SELECTION"
+
+    def copy(self) -> TableScan:
+        """A fresh scan over the same range (not yet read)."""
+        c = TableScan(self.store, self.table, self.start, self.end, self.reverse)
+        c.done = self.done and self.last_key is None
+        c.slice_kind = self.slice_kind
+        c.sorted_by = self.sorted_by
+        c.bounded = self.bounded
+        return c
 
     async def next_batch(self, q: Any, hint: int) -> list | None:
         if self.done:
@@ -155,75 +217,104 @@ class TableScan(Stream):
         return [loads(v) for _, v in rows]
 
 
-class MapStream(Stream):
-    __slots__ = ("src", "func")
+class _Transform(Stream):
+    """Shared shape of the per-element transformations below."""
+
+    __slots__ = ("src",)
+
+    @property
+    def infinite(self) -> bool:  # type: ignore[override]
+        return self.src.infinite
+
+    def close(self) -> None:
+        self.src.close()
+
+
+class MapStream(_Transform):
+    __slots__ = ("func",)
 
     def __init__(self, src: Stream, func: Function) -> None:
         super().__init__(None)
         self.src = src
         self.func = func
 
-    @property
-    def infinite(self) -> bool:  # type: ignore[override]
-        return self.src.infinite
-
     async def next_batch(self, q: Any, hint: int) -> list | None:
         batch = await self.src.next_batch(q, hint)
         if batch is None:
             return None
         call = self.func.call1
-        return [await call(q, x) for x in batch]
+        out = []
+        append = out.append
+        for i, x in enumerate(batch):
+            append(as_datum(await call(q, x)))
+            if i % CHECK_EVERY == CHECK_EVERY - 1:
+                await q.checkpoint()
+        return out
 
 
-class FilterStream(Stream):
-    """Keeps elements for which the predicate is truthy; ``default`` handles missing fields."""
+class FilterStream(_Transform):
+    """Keeps the elements a predicate accepts.
 
-    __slots__ = ("src", "pred", "default")
+    ``pred(q, x)`` returns whether to keep ``x`` (see ``seq.filter_predicate`` for
+    RethinkDB's rules: object patterns, non-existence errors and ``default``). A plain
+    ``Function`` is called and its result taken by truthiness, non-existence errors
+    counting as false unless ``default`` (a value or a Function) says otherwise.
+    """
+
+    __slots__ = ("pred", "default")
 
     _NO_DEFAULT = object()
 
-    def __init__(self, src: Stream, pred: Function, default: Any = _NO_DEFAULT) -> None:
+    def __init__(self, src: Stream, pred: Any, default: Any = _NO_DEFAULT) -> None:
         super().__init__(src.table)
         self.src = src
+        if isinstance(pred, Function):
+            pred = _truthy_predicate(pred, default)
         self.pred = pred
         self.default = default
-
-    @property
-    def infinite(self) -> bool:  # type: ignore[override]
-        return self.src.infinite
 
     def type_of_name(self) -> str:
         return self.src.type_of_name() if self.src.table is not None else "STREAM"
 
-    async def next_batch(self, q: Any, hint: int) -> list | None:
-        from ..errors import ReqlNonExistenceError
-        from .term import truthy
+    def kind_name(self) -> str:
+        return "SELECTION" if self.table is not None else "SEQUENCE"
 
-        call = self.pred.call1
-        default = self.default
+    async def next_batch(self, q: Any, hint: int) -> list | None:
+        pred = self.pred
         while True:
             batch = await self.src.next_batch(q, hint)
             if batch is None:
                 return None
             out = []
-            for x in batch:
-                try:
-                    keep = await call(q, x)
-                except ReqlNonExistenceError:
-                    if default is FilterStream._NO_DEFAULT:
-                        keep = False
-                    elif isinstance(default, Function):
-                        keep = await default.call(q, [])
-                    else:
-                        keep = default
-                if keep is not None and keep is not False:
+            for i, x in enumerate(batch):
+                if await pred(q, x):
                     out.append(x)
+                if i % CHECK_EVERY == CHECK_EVERY - 1:
+                    await q.checkpoint()
             if out:
                 return out
 
 
-class ConcatMapStream(Stream):
-    __slots__ = ("src", "func", "pending")
+def _truthy_predicate(f: Function, default: Any) -> Callable[[Any, Any], Awaitable[bool]]:
+    call = f.call1
+
+    async def pred(q: Any, x: Any) -> bool:
+        try:
+            v = await call(q, x)
+        except ReqlNonExistenceError:
+            if default is FilterStream._NO_DEFAULT:
+                return False
+            d = await default.call(q, []) if isinstance(default, Function) else default
+            return not (d is None or d is False)
+        return not (v is None or v is False)
+
+    return pred
+
+
+class ConcatMapStream(_Transform):
+    """``concat_map``: each element's function result (a sequence) spliced in."""
+
+    __slots__ = ("func", "pending")
 
     def __init__(self, src: Stream, func: Function) -> None:
         super().__init__(None)
@@ -242,109 +333,309 @@ class ConcatMapStream(Stream):
             if batch is None:
                 return None
             out: list = []
-            for x in batch:
+            for i, x in enumerate(batch):
+                if i % CHECK_EVERY == CHECK_EVERY - 1:
+                    await q.checkpoint()
                 v = await self.func.call1(q, x)
-                if isinstance(v, list):
+                if v.__class__ is list:
                     out.extend(v)
-                elif isinstance(v, Stream):
-                    while True:
-                        b = await v.next_batch(q, DEFAULT_HINT)
-                        if b is None:
-                            break
-                        out.extend(b)
-                else:
-                    from .term import as_datum, type_error
-
-                    raise type_error("SEQUENCE", as_datum(v))
+                    continue
+                if getattr(v.__class__, "kind", None) == "TABLE":
+                    v = to_stream(q, v)
+                if not isinstance(v, Stream):
+                    raise sequence_error(v)
+                if v.infinite:
+                    # spliced lazily; whatever follows it is never reached
+                    self.pending = v
+                    if out:
+                        return out
+                    break
+                while True:
+                    b = await v.next_batch(q, DEFAULT_HINT)
+                    if b is None:
+                        break
+                    out.extend(b)
             if out:
                 return out
 
 
-class SkipStream(Stream):
-    __slots__ = ("src", "n")
+class SliceStream(_Transform):
+    """Elements ``[start, stop)`` of a stream (``stop`` None: to the end).
 
-    def __init__(self, src: Stream, n: int) -> None:
+    ``skip``, ``limit`` and ``slice`` on streams; the source is closed once ``stop`` is
+    reached, so ``limit(10)`` reads no further than it needs.
+    """
+
+    __slots__ = ("skip", "left")
+
+    def __init__(self, src: Stream, start: int, stop: int | None) -> None:
         super().__init__(src.table)
         self.src = src
-        self.n = n
+        self.skip = start
+        self.left = None if stop is None else max(0, stop - start)
+
+    @property
+    def infinite(self) -> bool:  # type: ignore[override]
+        return self.left is None and self.src.infinite
+
+    def type_of_name(self) -> str:
+        return self.src.type_of_name()
+
+    def kind_name(self) -> str:
+        return self.src.kind_name()
+
+    async def next_batch(self, q: Any, hint: int) -> list | None:
+        left = self.left
+        if left is not None and left <= 0:
+            self.src.close()
+            return None
+        while True:
+            want = hint if left is None else min(hint, left)
+            batch = await self.src.next_batch(q, want + self.skip if self.skip else want)
+            if batch is None:
+                return None
+            if self.skip:
+                if len(batch) <= self.skip:
+                    self.skip -= len(batch)
+                    continue
+                batch = batch[self.skip :]
+                self.skip = 0
+            if left is not None:
+                if len(batch) > left:
+                    batch = batch[:left]
+                self.left = left - len(batch)
+            return batch
+
+
+class ConcatStream(Stream):
+    """``union``: the elements of several streams.
+
+    ``interleave`` (RethinkDB's default) takes a batch from each stream in turn, so an
+    infinite stream cannot starve the others; otherwise streams are read one after
+    another, left to right.
+    """
+
+    __slots__ = ("srcs", "interleave", "turn")
+
+    def __init__(self, srcs: list[Stream], interleave: bool = True) -> None:
+        super().__init__(None)
+        self.srcs = list(srcs)
+        self.interleave = interleave
+        self.turn = 0
+
+    @property
+    def infinite(self) -> bool:  # type: ignore[override]
+        return any(s.infinite for s in self.srcs)
+
+    async def next_batch(self, q: Any, hint: int) -> list | None:
+        srcs = self.srcs
+        while srcs:
+            i = self.turn % len(srcs) if self.interleave else 0
+            batch = await srcs[i].next_batch(q, hint)
+            if batch is None:
+                del srcs[i]
+                continue
+            self.turn = i + 1
+            return batch
+        return None
+
+    def close(self) -> None:
+        for s in self.srcs:
+            s.close()
+
+
+class NativeStream(_Transform):
+    """A per-element transformation given as ``fn(q, x) -> list of outputs``."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, src: Stream, fn: Callable[[Any, Any], Awaitable[list]], table: Any = None) -> None:
+        super().__init__(table)
+        self.src = src
+        self.fn = fn
+
+    def type_of_name(self) -> str:
+        return self.src.type_of_name() if self.table is not None else "STREAM"
+
+    async def next_batch(self, q: Any, hint: int) -> list | None:
+        fn = self.fn
+        while True:
+            batch = await self.src.next_batch(q, hint)
+            if batch is None:
+                return None
+            out: list = []
+            for i, x in enumerate(batch):
+                out.extend(await fn(q, x))
+                if i % CHECK_EVERY == CHECK_EVERY - 1:
+                    await q.checkpoint()
+            if out:
+                return out
+
+
+class GroupedStream(Stream):
+    """``group``: a stream whose elements belong to groups.
+
+    ``keys(q, x)`` gives the group keys of a source element (one, or several with
+    ``multi``); ``ops`` are per-element transformations (``fn(q, x) -> outputs``) applied
+    after grouping, like RethinkDB's map/filter/concat_map on a grouped stream. Terminal
+    operations (``count``, ``sum``, ``reduce``...) consume ``next_pairs`` and produce
+    ``GroupedData``; anything else sees the groups materialised (``materialize``).
+    """
+
+    __slots__ = ("src", "keys", "ops")
+    is_grouped = True
+
+    def __init__(self, src: Stream, keys: Callable[[Any, Any], Awaitable[list]], ops: tuple = ()) -> None:
+        super().__init__(None)
+        self.src = src
+        self.keys = keys
+        self.ops = ops
 
     @property
     def infinite(self) -> bool:  # type: ignore[override]
         return self.src.infinite
 
     def type_of_name(self) -> str:
-        return self.src.type_of_name()
+        return "GROUPED_STREAM"
 
-    async def next_batch(self, q: Any, hint: int) -> list | None:
+    def transform(self, fn: Callable[[Any, Any], Awaitable[list]], keep_table: bool = False) -> GroupedStream:
+        """This grouped stream with one more per-element transformation."""
+        return GroupedStream(self.src, self.keys, (*self.ops, fn))
+
+    async def next_pairs(self, q: Any, hint: int) -> list | None:
+        """The next batch of ``(key, value)`` pairs, or None once exhausted."""
+        ops = self.ops
+        keys = self.keys
         while True:
-            batch = await self.src.next_batch(q, hint + self.n if self.n else hint)
+            batch = await self.src.next_batch(q, hint)
             if batch is None:
                 return None
-            if self.n:
-                if len(batch) <= self.n:
-                    self.n -= len(batch)
-                    continue
-                batch = batch[self.n :]
-                self.n = 0
-            return batch
-
-
-class LimitStream(Stream):
-    __slots__ = ("src", "n")
-
-    def __init__(self, src: Stream, n: int) -> None:
-        super().__init__(src.table)
-        self.src = src
-        self.n = n
-
-    def type_of_name(self) -> str:
-        return self.src.type_of_name()
+            out: list = []
+            for i, x in enumerate(batch):
+                ks = await keys(q, x)
+                values = [x]
+                for op in ops:
+                    nxt: list = []
+                    for v in values:
+                        nxt.extend(await op(q, v))
+                    values = nxt
+                    if not values:
+                        break
+                for k in ks:
+                    for v in values:
+                        out.append((k, v))
+                if i % CHECK_EVERY == CHECK_EVERY - 1:
+                    await q.checkpoint()
+            if out:
+                return out
 
     async def next_batch(self, q: Any, hint: int) -> list | None:
-        if self.n <= 0:
-            self.src.close()
-            return None
-        batch = await self.src.next_batch(q, min(hint, self.n))
-        if batch is None:
-            return None
-        if len(batch) > self.n:
-            batch = batch[: self.n]
-        self.n -= len(batch)
-        return batch
+        raise ReqlQueryLogicError("Cannot use a grouped stream here; use `ungroup` first.")
+
+    async def materialize(self, q: Any) -> Any:
+        """The groups as GroupedData of arrays (RethinkDB's "promiscuous" conversion)."""
+        from ..datum.order import hashable
+
+        if self.infinite:
+            raise ReqlQueryLogicError(INFINITE_MESSAGE)
+        groups: dict = {}
+        size = 0
+        limit = q.array_limit
+        while True:
+            pairs = await self.next_pairs(q, DEFAULT_HINT)
+            if pairs is None:
+                break
+            for k, v in pairs:
+                h = hashable(k)
+                g = groups.get(h)
+                if g is None:
+                    g = groups[h] = (k, [])
+                    if len(groups) > limit:
+                        raise ReqlResourceLimitError(f"Too many groups (> {limit}).")
+                g[1].append(v)
+            size += len(pairs)
+            if size > limit:
+                raise ReqlResourceLimitError(
+                    f"Grouped data over size limit `{limit}`.  Try putting a reduction "
+                    "(like `.reduce` or `.count`) on the end."
+                )
+        return sorted_grouped(groups)
 
     def close(self) -> None:
         self.src.close()
 
 
+def sorted_grouped(groups: dict) -> Any:
+    """GroupedData with its groups in ReQL order of their keys (as RethinkDB keeps them)."""
+    import functools
+
+    from ..datum.order import compare
+    from .values import GroupedData
+
+    items = sorted(groups.items(), key=functools.cmp_to_key(lambda a, b: compare(a[1][0], b[1][0])))
+    return GroupedData(dict(items))
+
+
+def array_limit_error(limit: int) -> ReqlResourceLimitError:
+    return ReqlResourceLimitError(
+        f"Array over size limit `{limit}`.  To raise the number of allowed elements, "
+        "modify the `array_limit` option to `.run` (not available in the Data Explorer), "
+        "or use an index."
+    )
+
+
 def check_array_limit(q: Any, n: int) -> None:
     limit = q.array_limit
     if n > limit:
-        raise ReqlResourceLimitError(
-            f"Array over size limit `{limit}`.  To raise the number of allowed elements, "
-            "modify the `array_limit` option to `.run` (not available in the Data Explorer), "
-            "or use an index."
-        )
+        raise array_limit_error(limit)
 
 
-async def to_list(q: Any, stream: Stream, limit_check: bool = True) -> list:
-    """Drain a stream into a list (enforcing ``array_limit``)."""
+async def to_list(q: Any, stream: Stream, limit_check: bool = True) -> Any:
+    """Drain a stream into a list (enforcing ``array_limit``).
+
+    A grouped stream drains into GroupedData (arrays per group), which is what
+    RethinkDB gives wherever a grouped stream is used as a value (``coerce_to``...).
+    """
+    if stream.is_grouped:
+        return await stream.materialize(q)  # type: ignore[attr-defined]
     if stream.infinite:
-        raise ReqlQueryLogicError(
-            "Cannot use an infinite stream with an aggregation function (`reduce`, `count`, etc.) "
-            "or coerce it to an array."
-        )
+        raise ReqlQueryLogicError(INFINITE_MESSAGE)
+    if stream.is_array and stream.__class__ is ArrayStream:
+        items = stream.remaining()  # type: ignore[attr-defined]
+        stream.pos = len(stream.items)  # type: ignore[attr-defined]
+        if limit_check:
+            check_array_limit(q, len(items))
+        return items
     out: list = []
+    limit = q.array_limit
     while True:
         batch = await stream.next_batch(q, DEFAULT_HINT)
         if batch is None:
             return out
         out.extend(batch)
-        if limit_check:
-            check_array_limit(q, len(out))
+        if limit_check and len(out) > limit:
+            raise array_limit_error(limit)
+
+
+def sequence_error(value: Any) -> ReqlQueryLogicError:
+    """RethinkDB's error for a value used as a sequence that is not one."""
+    from ..datum.types import type_name
+    from .term import print_value, type_error
+
+    kind = getattr(value.__class__, "kind", None)
+    if kind is None or kind == "SINGLE_SELECTION":
+        d = value.doc if kind == "SINGLE_SELECTION" else value
+        msg = f"Cannot convert {type_name(d)} to SEQUENCE"
+        if d is None:
+            return ReqlNonExistenceError(msg)
+        return ReqlQueryLogicError(msg)
+    if kind == "GROUPED_DATA":
+        return ReqlQueryLogicError(f"Expected type SEQUENCE but found GROUPED_DATA:\n{print_value(value)}")
+    return type_error("SEQUENCE", value)
 
 
 def to_stream(q: Any, value: Any) -> Stream:
-    """A stream over any sequence value (array datum, table, stream); type error otherwise."""
+    """A stream over any sequence value (array datum, table, stream); RethinkDB's error otherwise."""
     if isinstance(value, Stream):
         return value
     cls = value.__class__
@@ -353,9 +644,16 @@ def to_stream(q: Any, value: Any) -> Stream:
     kind = getattr(cls, "kind", None)
     if kind == "TABLE":
         return TableScan(q.store, value)
-    from .term import as_datum, type_error
+    raise sequence_error(value)
 
-    raise type_error("SEQUENCE", as_datum(value) if kind is None else value)
+
+def array_items(value: Any) -> list | None:
+    """The elements of an array datum or of an array in disguise (SELECTION<ARRAY>)."""
+    if value.__class__ is list:
+        return value
+    if value.__class__ is ArrayStream and value.is_array:
+        return value.remaining()
+    return None
 
 
 def is_sequence(value: Any) -> bool:

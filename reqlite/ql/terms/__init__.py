@@ -2,10 +2,12 @@
 
 from . import (  # noqa: F401
     admin,
+    aggregate,
     arith,
     control,
     datum_terms,
     db_table,
+    joins,
     json_term,
     obj,
     pred,
