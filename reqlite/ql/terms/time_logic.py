@@ -24,6 +24,7 @@ Pure functions only: the terms live in ``time.py``.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from ...datum.printing import format_g20, print_datum, trunc_print
@@ -171,6 +172,66 @@ def tz_offset_us(tz: str) -> int:
     return (-minutes if tz[0] == "-" else minutes) * 60 * US
 
 
+def _check_offset(off_us: int) -> int:
+    """boost's posix_time_zone only takes offsets from -12:00 to +14:00 ("Offset out of
+    range: 15:00:00"); RethinkDB meets it whenever a zone goes through boost (calendar
+    fields, ``to_iso8601``, ``r.time``, ``r.iso8601``), not in ``in_timezone``."""
+    if off_us < -12 * 3600 * US or off_us > 14 * 3600 * US:
+        secs = abs(off_us) // US
+        sign = "-" if off_us < 0 else ""
+        raise _time_logic(f"Offset out of range: {sign}{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}")
+    return off_us
+
+
+def boost_offset_us(tz: str) -> int:
+    """The offset of a normalised zone as boost takes it (range-checked)."""
+    return _check_offset(tz_offset_us(tz))
+
+
+def _default_tz(raw: str) -> str:
+    """``default_timezone`` of ``r.iso8601``: RethinkDB hands it to boost as a POSIX zone
+    (letters, then an offset) and reads back boost's rendering of it, so e.g. ``-07``,
+    ``+5``, ``Z`` and ``-00:00`` are accepted, ``UTC`` counts as no zone at all and
+    ``PST`` gives "Invalid ISO 8601 timezone: `PST+00`."."""
+    if not raw:
+        raise _err(NO_TIME_ZONE)
+    i = 0
+    while i < len(raw) and raw[i].isascii() and raw[i].isalpha():
+        i += 1
+    abbrev = raw[:i]
+    j = i
+    while j < len(raw) and not (raw[j].isascii() and raw[j].isalpha()):
+        j += 1
+    off_text, dst = raw[i:j], raw[j:]
+    off_us = 0
+    if off_text:
+        # boost's str_from_delimited_time_duration: fields split at - : , . (so
+        # "+0530" is 530 hours), negative when the text starts with "-"
+        neg = off_text.startswith("-")
+        fields = [f for f in re.split(r"[-:,.]", off_text) if f][:3]
+        if not fields or not re.fullmatch(r"\+?\d+", fields[0]) or not all(
+            f.isascii() and f.isdigit() for f in fields[1:]
+        ):
+            raise _err(f"Invalid ISO 8601 timezone: `{raw}`.")
+        h, m, sec = ([int(f) for f in fields] + [0, 0])[:3]
+        off_us = (h * 3600 + m * 60 + sec) * US * (-1 if neg else 1)
+        _check_offset(off_us)
+    if dst:
+        raise _err(f"Invalid ISO 8601 timezone: `{raw}`.")
+    secs = abs(off_us) // US
+    rendered = f"{abbrev}{'-' if off_us < 0 else '+'}{secs // 3600:02d}"
+    if secs % 3600:
+        rendered += f":{secs // 60 % 60:02d}"
+    if rendered in ("UTC+00", ""):
+        raise _err(NO_TIME_ZONE)
+    if rendered == "Z+00":
+        return "+00:00"
+    try:
+        return sanitize_tz(rendered)
+    except ReqlQueryLogicError:
+        raise _err(f"Invalid ISO 8601 timezone: `{rendered}`.") from None
+
+
 # -- the calendar ------------------------------------------------------------------------
 
 
@@ -272,9 +333,11 @@ class Broken:
 
     def __init__(self, t: dict) -> None:
         self.epoch = epoch_of(t)
-        self.utc_us = seconds_to_us(self.epoch)
+        # epoch_time is kept to the millisecond: count exact milliseconds (boost's own
+        # double arithmetic loses them for times far from 1970)
+        self.utc_us = int(c_round(self.epoch * 1000.0)) * 1000
         self.tz = tz_of(t)
-        self.off_us = tz_offset_us(self.tz)
+        self.off_us = boost_offset_us(self.tz)
 
     @property
     def local_us(self) -> int:
@@ -385,7 +448,7 @@ def construct(year: int, month: int, day: int, hours: int, minutes: int, seconds
         dur = (hours * 3600 + minutes * 60) * US
     local_us = days * DAY_US + dur + seconds_to_us(seconds)
     tz = sanitize_tz(tz)
-    return time_from_us(local_us - tz_offset_us(tz), tz)
+    return time_from_us(local_us - boost_offset_us(tz), tz)
 
 
 # -- ISO 8601 ---------------------------------------------------------------------------------
@@ -480,12 +543,9 @@ def parse_iso8601(s: str, default_tz: str) -> dict:
             raise _time_logic("Day of year value is out of range 1..366")
         days = days_from_civil(year, 1, 1) + n - 1
     if tz is None:
-        if not default_tz:
-            raise _err(NO_TIME_ZONE)
-        try:
-            tz = sanitize_tz(default_tz)
-        except ReqlQueryLogicError:
-            raise _err(f"Invalid ISO 8601 timezone: `{default_tz}`.") from None
+        tz = _default_tz(default_tz)
+    else:
+        boost_offset_us(tz)  # boost reads the zone after the date
     hours, minutes, seconds, millis = clock
     local_us = (days * 86_400 + hours * 3600 + minutes * 60 + seconds) * US + millis * 1000
     return time_from_us(local_us - tz_offset_us(tz), tz)
