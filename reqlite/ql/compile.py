@@ -189,7 +189,10 @@ def _compile_term(raw: list, bt: tuple, depth: int, ivar: int | None, writes: bo
 
         return ArgsSplice(impl, args, optargs, bt)
     impl.check_arity(len(args))
-    return impl(args, optargs, bt)
+    term = impl(args, optargs, bt)
+    if impl.keeps_raw_args:
+        term.raw_args = raw_args  # e.g. index_create stores its function's term
+    return term
 
 
 def _implicit_for_func(raw_args: list, ivar: int | None) -> int | None:

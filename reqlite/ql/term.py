@@ -61,6 +61,9 @@ class Term:
     # True when the term reads nothing outside its arguments and always gives the same
     # result (used for the non_atomic checks of writes).
     deterministic: ClassVar[bool] = True
+    # True for terms that need the JSON of their arguments as sent (they get `raw_args`;
+    # such a class must declare a `raw_args` slot).
+    keeps_raw_args: ClassVar[bool] = False
 
     def __init__(self, args: list[Term], optargs: dict[str, Term], bt: tuple) -> None:
         self.args = args

@@ -14,6 +14,7 @@ import orjson
 import trio
 
 from .. import __version__
+from ..ql.indexing import resume_builds
 from ..storage import Store, layout
 from ..wire import ScramCredentials, make_scram_credentials
 from .connection import Connection
@@ -146,11 +147,15 @@ async def serve(
     try:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(_watch_signals, nursery.cancel_scope)
+            # Background work that outlives a query (index builds) runs here.
+            store.nursery = nursery
+            resume_builds(store)
             await trio.serve_listeners(server.handle, listeners, handler_nursery=nursery)
     finally:
         for lst in listeners:
             with trio.CancelScope(shield=True):
                 await lst.aclose()
+        store.nursery = None
         store.detach_trio()
 
 

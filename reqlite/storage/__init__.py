@@ -37,6 +37,9 @@ class Store:
     def __init__(self, path: str, map_size: int = DEFAULT_MAP_SIZE) -> None:
         self.engine = Engine(path, map_size=map_size)
         self.catalog = Catalog(self.engine)
+        # A Trio nursery for background work that outlives one query (index builds),
+        # set by the server while it runs; None means such work runs inline.
+        self.nursery: Any = None
         if self.engine.fresh:
             # RethinkDB creates the `test` database when a server starts on a new directory.
             self.engine.write_blocking(Catalog.create_db_job("test"), catalog=True)

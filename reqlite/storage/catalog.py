@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -43,6 +43,7 @@ class TableConfig:
     write_hook: Any = None
     shards: int = 1
     docs_prefix: bytes = b""
+    index_epoch: int = 0  # changes with every index create/drop (not stored in the JSON)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -101,12 +102,17 @@ class Catalog:
                         break
                     d = orjson.loads(value)
                     dbs[d["name"]] = DatabaseConfig(d["id"], d["name"], d["created_at"])
+            loaded = []
             if cur.set_range(layout.TABLES):
                 for key, value in cur:
                     if not key.startswith(layout.TABLES):
                         break
-                    t = TableConfig.from_json(orjson.loads(value))
-                    tables[(t.db, t.name)] = t
+                    loaded.append(TableConfig.from_json(orjson.loads(value)))
+            for t in loaded:
+                epoch = txn.get(layout.index_epoch_key(t.id))
+                if epoch:
+                    t = replace(t, index_epoch=int(epoch))
+                tables[(t.db, t.name)] = t
         self._dbs = dbs
         self._tables = tables
         self._tables_by_id = {t.id: t for t in tables.values()}
@@ -337,6 +343,136 @@ class Catalog:
         return job
 
 
+def _index_job(db: str, name: str, change):
+    """A job that edits a table's ``indexes`` with ``change(indexes, txn, cfg)``.
+
+    ``change`` returns a result, or raises _IndexJobResult to stop without writing.
+    Every index change bumps the table's index epoch, so document writes computed for
+    the old set of indexes are recomputed (see docs.write_docs_job's ``epoch``).
+    """
+
+    def job(txn):
+        key = layout.table_key(db, name)
+        raw = txn.get(key)
+        if raw is None:
+            return None
+        data = orjson.loads(raw)
+        cfg = TableConfig.from_json(data)
+        indexes = dict(data.get("indexes") or {})
+        try:
+            result = change(indexes, txn, cfg)
+        except _IndexJobResult as stop:
+            return stop.result
+        data["indexes"] = indexes
+        txn.put(key, orjson.dumps(data))
+        ekey = layout.index_epoch_key(cfg.id)
+        epoch = int(txn.get(ekey) or b"0") + 1
+        txn.put(ekey, str(epoch).encode())
+        return result, TableConfig.from_json(data)
+
+    return job
+
+
+class _IndexJobResult(Exception):
+    def __init__(self, result: Any) -> None:
+        self.result = result
+
+
+def index_create_job(db: str, name: str, index: str, spec: dict[str, Any]):
+    """Job: add a (not yet built) secondary index. Result: ``(spec, TableConfig)``,
+    ``"exists"``, or None if the table is gone."""
+
+    def change(indexes, txn, cfg):
+        if index in indexes:
+            raise _IndexJobResult("exists")
+        indexes[index] = spec
+        return spec
+
+    return _index_job(db, name, change)
+
+
+def index_drop_job(db: str, name: str, index: str):
+    """Job: drop a secondary index and its entries. Result: ``(spec, TableConfig)``,
+    ``"missing"``, or None if the table is gone."""
+
+    def change(indexes, txn, cfg):
+        spec = indexes.pop(index, None)
+        if spec is None:
+            raise _IndexJobResult("missing")
+        _delete_prefix(txn, layout.sindex_prefix(cfg.database_id, cfg.id, spec["id"]))
+        return spec
+
+    return _index_job(db, name, change)
+
+
+def index_rename_job(db: str, name: str, old: str, new: str, overwrite: bool):
+    """Job: rename an index (entries are keyed by index id, so nothing moves).
+
+    Result: ``(renamed: bool, TableConfig)``, ``"missing"``, ``"exists"``, or None."""
+
+    def change(indexes, txn, cfg):
+        if old not in indexes:
+            raise _IndexJobResult("missing")
+        if old == new:
+            raise _IndexJobResult((False, cfg))
+        if new in indexes:
+            if not overwrite:
+                raise _IndexJobResult("exists")
+            dropped = indexes.pop(new)
+            _delete_prefix(txn, layout.sindex_prefix(cfg.database_id, cfg.id, dropped["id"]))
+        indexes[new] = indexes.pop(old)
+        return True
+
+    return _index_job(db, name, change)
+
+
+def index_ready_job(table_id: str, index_id: str):
+    """Job: mark an index built, if it still exists. Result: True if marked."""
+
+    def job(txn):
+        raw_name = txn.get(layout.table_id_key(table_id))
+        if raw_name is None:
+            return False
+        key = layout.TABLES + raw_name
+        raw = txn.get(key)
+        if raw is None:
+            return False
+        data = orjson.loads(raw)
+        for spec in (data.get("indexes") or {}).values():
+            if spec.get("id") == index_id:
+                spec["ready"] = True
+                txn.put(key, orjson.dumps(data))
+                return True
+        return False
+
+    return job
+
+
+def index_entries_job(table_id: str, index_id: str, items: list[tuple[bytes, bytes, list[tuple[bytes, bytes]]]]):
+    """Job for an index build: for each ``(doc_key, doc_bytes, entries)``, put the entries
+    if the document still holds ``doc_bytes`` (a document written meanwhile was indexed
+    by its writer). Result: False if the index no longer exists (stop building)."""
+
+    def job(txn):
+        raw_name = txn.get(layout.table_id_key(table_id))
+        if raw_name is None:
+            return False
+        raw = txn.get(layout.TABLES + raw_name)
+        if raw is None or not any(
+            s.get("id") == index_id for s in (orjson.loads(raw).get("indexes") or {}).values()
+        ):
+            return False
+        get = txn.get
+        put = txn.put
+        for doc_key, doc_bytes, entries in items:
+            if get(doc_key) == doc_bytes:
+                for k, v in entries:
+                    put(k, v)
+        return True
+
+    return job
+
+
 def sync_job(txn) -> bool:
     """Job that writes nothing: submitted with ``hard=True`` it returns once everything
     committed before it is flushed to disk (``table.sync()``)."""
@@ -376,3 +512,4 @@ def _delete_table_keys(txn, t: TableConfig) -> None:
     _delete_prefix(txn, layout.table_prefix(t.database_id, t.id))
     txn.delete(layout.table_id_key(t.id))
     txn.delete(layout.doc_count_key(t.id))
+    txn.delete(layout.index_epoch_key(t.id))

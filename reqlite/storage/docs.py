@@ -22,8 +22,9 @@ ANY = object()
 class DocWrite:
     """Replace the value at ``key`` with ``new`` (None deletes) if it still equals ``expect``.
 
-    ``index_del``/``index_put`` are secondary-index keys to remove/add when the write
-    applies; the query layer derives them from the expected and the new document.
+    ``index_del`` are secondary-index keys to remove and ``index_put`` ``(key, value)``
+    entries to add when the write applies; the query layer derives them from the
+    expected and the new document.
     """
 
     __slots__ = ("key", "expect", "new", "index_del", "index_put")
@@ -34,7 +35,7 @@ class DocWrite:
         expect: Any,
         new: bytes | None,
         index_del: list[bytes] | None = None,
-        index_put: list[bytes] | None = None,
+        index_put: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
         self.key = key
         self.expect = expect
@@ -74,8 +75,8 @@ def write_docs_job(table_id: str, writes: list[DocWrite]):
                 for k in w.index_del:
                     delete(k)
             if w.index_put:
-                for k in w.index_put:
-                    put(k, b"")
+                for k, v in w.index_put:
+                    put(k, v)
             results.append((True, current))
         if delta:
             raw = get(count_key)

@@ -12,7 +12,9 @@ One LMDB environment, one keyspace, prefixes by purpose::
     __meta__:users:{name}                  -> user JSON (SCRAM credentials)
     __meta__:format                        -> layout version of this directory
     db:{db_id}:table:{table_id}:docs:{pk}  -> document JSON (pk: datum.keys.encode_key)
-    db:{db_id}:table:{table_id}:sindex:{index}:{skey}{pk} -> b""   (secondary indexes)
+    __meta__:index_epoch:{table_id}        -> bumped by every index create/drop (ASCII integer)
+    db:{db_id}:table:{table_id}:sindex:{index_id}:{skey}{pk} -> b"T"/b"F" + pk key
+                                              (secondary indexes; T: skey was truncated)
 
 Database and table ids are UUIDs, so ``db:{db_id}:`` and ``db:{db_id}:table:{id}:``
 are unambiguous prefixes: dropping a database or a table is one prefix range delete.
@@ -29,6 +31,7 @@ DATABASE_IDS = b"__meta__:database_ids:"
 TABLES = b"__meta__:tables:"
 TABLE_IDS = b"__meta__:table_ids:"
 DOC_COUNTS = b"__meta__:doc_counts:"
+INDEX_EPOCHS = b"__meta__:index_epoch:"
 USERS = b"__meta__:users:"
 
 
@@ -56,6 +59,10 @@ def doc_count_key(table_id: str) -> bytes:
     return DOC_COUNTS + table_id.encode()
 
 
+def index_epoch_key(table_id: str) -> bytes:
+    return INDEX_EPOCHS + table_id.encode()
+
+
 def user_key(name: str) -> bytes:
     return USERS + name.encode()
 
@@ -72,8 +79,9 @@ def docs_prefix(db_id: str, table_id: str) -> bytes:
     return f"db:{db_id}:table:{table_id}:docs:".encode()
 
 
-def sindex_prefix(db_id: str, table_id: str, index: str) -> bytes:
-    return f"db:{db_id}:table:{table_id}:sindex:{index}:".encode()
+def sindex_prefix(db_id: str, table_id: str, index_id: str) -> bytes:
+    """Entries of one secondary index (by the index's id, so renaming moves nothing)."""
+    return f"db:{db_id}:table:{table_id}:sindex:{index_id}:".encode()
 
 
 def prefix_end(prefix: bytes) -> bytes:

@@ -13,6 +13,7 @@ from . import (  # noqa: F401
     pred,
     rand,
     seq,
+    sindex,
     slices,
     sort,
     string,

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from ...datum.keys import encode_key
-from ...errors import ReqlOpFailedError, ReqlQueryLogicError
+from ...errors import ReqlError, ReqlNonExistenceError, ReqlOpFailedError, ReqlQueryLogicError
 from ...storage import Catalog, TableConfig
 from ...wire.ql2 import TermType as T
 from ..streams import ArrayStream, Stream
@@ -342,11 +342,27 @@ class GetAll(Term):
         keys = [as_datum(await a.eval(q, env)) for a in self.args[1:]]
         index = as_string(await self.opt("index", q, env, table.primary_key))
         if index != table.primary_key:
-            if index not in table.config.indexes:
-                raise ReqlOpFailedError(
-                    f"Index `{index}` was not found on table `{table.display_name()}`."
+            from .. import indexing
+
+            spec = indexing.ready_spec(table, index)
+            if spec.get("geo"):
+                raise ReqlQueryLogicError(
+                    "Cannot use a geospatial index with `get_all`. Use `get_intersecting` instead."
                 )
-            raise ReqlQueryLogicError("Secondary indexes are not supported yet.")
+            parts = []
+            seen_values: set[bytes] = set()
+            for k in keys:
+                if k is None:
+                    raise ReqlNonExistenceError("Keys cannot be NULL.")
+                try:
+                    ek = encode_key(k)
+                except ReqlError:
+                    continue  # cannot be an index value: matches nothing
+                if ek in seen_values:
+                    continue
+                seen_values.add(ek)
+                parts.append(indexing.equal_scan(q, table, index, spec, k))
+            return indexing.ChainStream(table, parts)
         docs = []
         seen = set()
         for k in keys:

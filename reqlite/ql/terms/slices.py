@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from ...datum.keys import encode_key
-from ...errors import ReqlOpFailedError, ReqlQueryLogicError
+from ...errors import ReqlQueryLogicError
 from ...wire.ql2 import TermType as T
+from .. import indexing
 from ..streams import TableScan
 from ..term import Term, as_datum, as_string, register, type_error
 from ..values import Table
@@ -24,6 +25,13 @@ def _bound(value: str, which: str) -> bool:
             f"Expected `open` or `closed` for optarg `{which}` (got `\"{value}\"`)."
         )
     return value == "closed"
+
+
+def _empty_range(lower: Any, upper: Any, left_closed: bool, right_closed: bool) -> bool:
+    from ...datum.order import compare
+
+    c = compare(lower, upper)
+    return c > 0 or (c == 0 and not (left_closed and right_closed))
 
 
 def key_range(table: Table, lower: Any, upper: Any, left_closed: bool, right_closed: bool) -> tuple[bytes, bytes]:
@@ -49,8 +57,12 @@ class Between(Term):
 
     async def eval(self, q: Any, env: dict) -> TableScan:
         target = await self.args[0].eval(q, env)
-        if isinstance(target, TableScan) and target.slice_kind:
-            raise ReqlQueryLogicError("Cannot perform multiple BETWEENs on the same table.")
+        ordered: Any = None  # an order_by(index=...) slice this between narrows
+        if isinstance(target, (TableScan, indexing.IndexScan)) and target.type_of_name() == "TABLE_SLICE":
+            if getattr(target, "bounded", False):
+                raise ReqlQueryLogicError("Cannot perform multiple BETWEENs on the same table.")
+            ordered = target
+            target = target.table
         if not isinstance(target, Table):
             raise type_error("TABLE_SLICE", as_datum(target) if getattr(target.__class__, "kind", None) is None else target)
         lower = as_datum(await self.args[1].eval(q, env))
@@ -58,19 +70,28 @@ class Between(Term):
         left_closed = _bound(as_string(await self.opt("left_bound", q, env, "closed")), "left_bound")
         right_closed = _bound(as_string(await self.opt("right_bound", q, env, "open")), "right_bound")
         index = as_string(await self.opt("index", q, env, target.primary_key))
-        if index != target.primary_key:
-            if index not in target.config.indexes:
-                raise ReqlOpFailedError(
-                    f"Index `{index}` was not found on table `{target.display_name()}`."
-                )
-            raise ReqlQueryLogicError("Secondary indexes are not supported yet.")
         for v in (lower, upper):
             if v is None:
                 raise ReqlQueryLogicError(
                     "Cannot use `null` in BETWEEN, use `r.minval` or `r.maxval` to denote unboundedness."
                 )
+        reverse = False
+        if ordered is not None:
+            ordered_index = getattr(ordered, "index", None) or target.primary_key
+            if ordered_index != index:
+                raise ReqlQueryLogicError(
+                    f"Cannot call BETWEEN on index `{index}` after ordering on index `{ordered_index}`."
+                )
+            reverse = ordered.reverse
+        if index != target.primary_key:
+            spec = indexing.ready_spec(target, index)
+            scan_ = indexing.range_scan(q, target, index, spec, lower, upper, left_closed, right_closed, reverse)
+            if _empty_range(lower, upper, left_closed, right_closed):
+                scan_.done = True
+            scan_.bounded = True
+            return scan_
         start, end = key_range(target, lower, upper, left_closed, right_closed)
-        scan = TableScan(q.store, target, start, end)
+        scan = TableScan(q.store, target, start, end, reverse)
         if start >= end:
             scan.done = True
         scan.slice_kind = True

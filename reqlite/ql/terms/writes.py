@@ -14,9 +14,9 @@ Result objects follow RethinkDB: the six counters, ``first_error``, ``changes`` 
 ``{old_val, new_val: old_val, error}``), ``generated_keys`` and ``warnings``. Changes
 are reported in the order of the input documents.
 
-Extension points for other layers: ``INDEX_MAINTAINERS`` (functions
-``(table_config, old_doc, new_doc) -> (index_del, index_put)`` giving secondary-index
-keys to maintain atomically with a document write) and ``CHANGE_LISTENERS`` (functions
+Extension points for other layers: ``INDEX_MAINTAINERS`` (coroutine functions
+``(q, table_config, old_doc, new_doc) -> (index_del, index_put)`` giving secondary-index
+keys to delete and ``(key, value)`` entries to put atomically with a document write) and ``CHANGE_LISTENERS`` (functions
 ``(table_config, changes)`` called after a batch is committed, with the list of
 ``(old_doc, new_doc)`` actually written).
 """
@@ -55,7 +55,7 @@ _UNREAD = object()
 _IN_FLIGHT: dict[bytes, tuple[bytes | None, object]] = {}
 
 # Hooks other layers install (see the module docstring).
-INDEX_MAINTAINERS: list[Callable[[Any, Any, Any], tuple[list[bytes], list[bytes]]]] = []
+INDEX_MAINTAINERS: list[Callable[[Any, Any, Any, Any], Awaitable[tuple[list[bytes], list[tuple[bytes, bytes]]]]]] = []
 CHANGE_LISTENERS: list[Callable[[Any, list[tuple[Any, Any]]], None]] = []
 
 
@@ -326,7 +326,7 @@ async def apply_writes(q: Any, table: Table, items: list[tuple[Any, Compute]], o
                 index_del: list[bytes] | None = None
                 index_put: list[bytes] | None = None
                 for m in maintainers:
-                    d, p_ = m(table.config, old, new)
+                    d, p_ = await m(q, table.config, old, new)
                     if d:
                         index_del = (index_del or []) + list(d)
                     if p_:
@@ -353,6 +353,16 @@ async def apply_writes(q: Any, table: Table, items: list[tuple[Any, Compute]], o
                 entry = _IN_FLIGHT.get(w.key)
                 if entry is not None and entry[1] is token:
                     del _IN_FLIGHT[w.key]
+        if res == "stale":
+            # The table's indexes changed since these writes were computed: recompute
+            # them (index entries included) against the current configuration.
+            fresh = q.catalog.get_table(table.db.name, table.name)
+            if fresh is None:
+                raise ReqlOpFailedError(f"Table `{table.db.name}.{table.name}` does not exist.")
+            table.config = fresh
+            pending.extend((pos, raw_key, key, compute, _UNREAD) for pos, raw_key, key, compute, _, _ in meta)
+            pending.sort(key=lambda p: p[0])
+            continue
         written: list[tuple[Any, Any]] = []
         for (pos, raw_key, key, compute, old, new), (applied, current) in zip(meta, res, strict=True):
             if not applied:
@@ -372,15 +382,20 @@ async def apply_writes(q: Any, table: Table, items: list[tuple[Any, Compute]], o
 
 def _table_write_job(table: Table, writes: list[DocWrite]) -> Callable[[Any], Any]:
     """The storage job for a batch; None as result if the table was dropped meanwhile
-    (so no document is written under a dead table's prefix)."""
+    (so no document is written under a dead table's prefix), ``"stale"`` if its indexes
+    changed since the batch was computed (its index entries would be incomplete)."""
     inner = write_docs_job(table.config.id, writes)
     if table.db.name == "rethinkdb":  # the scratch table has no catalog entry
         return inner
     id_key = layout.table_id_key(table.config.id)
+    epoch_key = layout.index_epoch_key(table.config.id)
+    epoch = table.config.index_epoch
 
     def job(txn: Any) -> Any:
         if txn.get(id_key) is None:
             return None
+        if int(txn.get(epoch_key) or b"0") != epoch:
+            return "stale"
         return inner(txn)
 
     return job
