@@ -67,7 +67,7 @@ def test_custom_primary_key_and_order_by(conn, db):
 
 
 def test_errors_are_rethinkdb_errors(conn, db):
-    with pytest.raises(ReqlOpFailedError, match="Table `%s.nope` does not exist." % db):
+    with pytest.raises(ReqlOpFailedError, match=f"Table `{db}.nope` does not exist."):
         r.db(db).table("nope").run(conn)
     with pytest.raises(ReqlOpFailedError, match="Database `nope_db` does not exist."):
         r.db("nope_db").table_list().run(conn)

@@ -16,8 +16,9 @@ import time
 import lmdb
 import orjson
 import pytest
-from conftest import start_server
 from rethinkdb import r
+
+from conftest import start_server
 
 ROUNDS = 5
 WRITERS = 4

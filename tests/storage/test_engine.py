@@ -10,8 +10,7 @@ import trio
 from rethinkdb import r
 
 from conftest import start_server
-from reqlite.storage import Catalog, DocWrite, Store, StorageError, write_docs_job
-from reqlite.storage import layout
+from reqlite.storage import Catalog, DocWrite, StorageError, Store, layout, write_docs_job
 
 
 def test_second_server_on_same_directory_is_refused(tmp_path):
@@ -118,7 +117,7 @@ def test_cascade_drops_leave_no_orphan_keys(tmp_path):
         db_ids = {cfg.id for cfg in store.catalog.databases().values()}
         table_ids = {t.id for t in store.catalog.all_tables()}
         with store.read() as txn:
-            for key, value in txn.cursor():
+            for key, _value in txn.cursor():
                 if key.startswith(b"db:"):
                     _, db_id, _, table_id, *_ = key.split(b":", 4)
                     assert db_id.decode() in db_ids, key
