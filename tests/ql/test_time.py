@@ -212,6 +212,8 @@ def test_epoch_time_values(conn):
         "Year `10000` out of valid ISO 8601 range [0, 9999]."
     )
     assert r.epoch_time(1e12).hours().run(conn) == 1  # no date needed: no year range
+    assert error_of(conn, r.time(2013, 1, 1, 0, 0, 1e305, "Z")) == "Non-finite number: inf"
+    assert error_of(conn, r.epoch_time(1e308) + 1e308) == "Non-finite number: inf"
     assert error_of(conn, r.epoch_time(1e12).date()) == "Error in time logic: Year is out of valid range: 1400..10000."
 
 

@@ -84,13 +84,21 @@ def make_time(epoch: float, tz: str) -> dict:
 def time_from_us(us: int, tz: str) -> dict:
     """The TIME datum for ``us`` microseconds since 1970 (like boost's total_microseconds
     divided by 1e6 in double precision)."""
-    return make_time(float(us) / 1e6, tz)
+    try:
+        seconds = float(us) / 1e6
+    except OverflowError:
+        seconds = math.inf if us > 0 else -math.inf
+    return make_time(seconds, tz)
 
 
 def seconds_to_us(raw: float) -> int:
     """How RethinkDB adds a number of seconds to a boost time: whole seconds truncated
     toward zero, then the remainder in (rounded) microseconds."""
+    if not math.isfinite(raw):
+        raise _err(f"Non-finite number: {format_g20(raw)}")
     sec = int(raw)
+    if abs(raw) >= 9.2e12:  # past boost's 64-bit microsecond count: whole seconds only
+        return sec * US
     return sec * US + int(c_round(raw * 1e6 - float(sec * US)))
 
 
