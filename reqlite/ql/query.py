@@ -15,7 +15,7 @@ from ..datum.types import REQL_TYPE, _Extreme
 from ..errors import ReqlCompileError, ReqlError, ReqlQueryLogicError
 from .compile import compile_term
 from .context import QueryContext
-from .streams import ArrayStream, Stream, to_stream
+from .streams import ArrayStream, Stream, check_literal_arrays, to_stream
 from .term import Term, as_datum
 from .values import Database, GroupedData, SingleSelection, kind_of
 
@@ -62,6 +62,7 @@ async def start(q: QueryContext, raw_term: Any, raw_optargs: dict) -> Atom | Str
     """Compile and evaluate a START query; returns an Atom or a Stream."""
     term = compile_term(raw_term)
     await apply_run_options(q, raw_optargs)
+    check_literal_arrays(q, term)
     value = await term.eval(q, {})
     return await classify_result(q, value)
 

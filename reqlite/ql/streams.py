@@ -482,14 +482,19 @@ class GroupedStream(Stream):
     ``GroupedData``; anything else sees the groups materialised (``materialize``).
     """
 
-    __slots__ = ("src", "keys", "ops")
+    __slots__ = ("src", "keys", "ops", "indexed")
     is_grouped = True
 
-    def __init__(self, src: Stream, keys: Callable[[Any, Any], Awaitable[list]], ops: tuple = ()) -> None:
+    def __init__(
+        self, src: Stream, keys: Callable[[Any, Any], Awaitable[list]], ops: tuple = (), indexed: bool = False
+    ) -> None:
         super().__init__(None)
         self.src = src
         self.keys = keys
         self.ops = ops
+        # indexed: the source yields (index value, element) pairs (``group(index=...)``);
+        # ``keys`` sees the pair, the operations the element.
+        self.indexed = indexed
 
     @property
     def infinite(self) -> bool:  # type: ignore[override]
@@ -500,7 +505,7 @@ class GroupedStream(Stream):
 
     def transform(self, fn: Callable[[Any, Any], Awaitable[list]], keep_table: bool = False) -> GroupedStream:
         """This grouped stream with one more per-element transformation."""
-        return GroupedStream(self.src, self.keys, (*self.ops, fn))
+        return GroupedStream(self.src, self.keys, (*self.ops, fn), self.indexed)
 
     async def next_pairs(self, q: Any, hint: int) -> list | None:
         """The next batch of ``(key, value)`` pairs, or None once exhausted."""
@@ -513,7 +518,7 @@ class GroupedStream(Stream):
             out: list = []
             for i, x in enumerate(batch):
                 ks = await keys(q, x)
-                values = [x]
+                values = [x[1] if self.indexed else x]
                 for op in ops:
                     nxt: list = []
                     for v in values:
@@ -658,3 +663,24 @@ def array_items(value: Any) -> list | None:
 
 def is_sequence(value: Any) -> bool:
     return value.__class__ is list or isinstance(value, Stream) or getattr(value.__class__, "kind", None) == "TABLE"
+
+
+def check_literal_arrays(q: Any, term: Any) -> None:
+    """RethinkDB checks ``array_limit`` when it builds an array literal (MAKE_ARRAY); the
+    compiler folds those into datums, so check the folded arrays of a query (their top
+    level) once, before it runs."""
+    from .term import DatumTerm
+
+    limit = q.array_limit
+    todo = [term]
+    while todo:
+        t = todo.pop()
+        if t.__class__ is DatumTerm:
+            v = t.value
+            if v.__class__ is list and len(v) > limit:
+                err = array_limit_error(limit)
+                err.term = t
+                raise err
+            continue
+        todo.extend(t.args)
+        todo.extend(t.optargs.values())

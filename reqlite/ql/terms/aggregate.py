@@ -46,7 +46,7 @@ from .seq import (
     seq_source,
     val_type_error,
 )
-from .sort import check_primary_index
+from .sort import IndexedStream, index_scan
 
 Getter = Callable[[Any, Any], Awaitable[Any]]
 
@@ -380,10 +380,9 @@ class _Extremum(_MapAcc):
 
     async def on_index(self, q: Any, table: Table, index: str | None) -> Any:
         """The first (min) or last (max) document in index order: a single selection."""
-        if index is not None:
-            check_primary_index(table, index)
-        scan = TableScan(q.store, table, reverse=self.name == "max")
+        scan = index_scan(q, table, index if index is not None else table.primary_key, self.name == "max")
         batch = await scan.next_batch(q, 1)
+        scan.close()
         if not batch:
             raise ReqlNonExistenceError(f"`{self.name}` found no entries in the specified index.")
         doc = batch[0]
@@ -519,16 +518,20 @@ class Fold(Term):
 # -- group, ungroup ------------------------------------------------------------------------------
 
 
-def _group_keys(getters: list[Getter], multi: bool) -> Callable[[Any, Any], Awaitable[list]]:
-    single = len(getters) == 1
+def _group_keys(getters: list[Getter], multi: bool, indexed: bool = False) -> Callable[[Any, Any], Awaitable[list]]:
+    single = len(getters) + indexed == 1
 
     async def keys(q: Any, x: Any) -> list:
         vals = []
+        if indexed:
+            iv, x = x
         for g in getters:
             try:
                 vals.append(as_datum(await g(q, x)))
             except ReqlNonExistenceError:
                 vals.append(None)
+        if indexed:
+            vals.append(iv)
         if not multi:
             return [vals[0] if single else vals]
         choices = [(v if v else [None]) if v.__class__ is list else [v] for v in vals]
@@ -549,25 +552,34 @@ class Group(Term):
     async def eval(self, q: Any, env: dict) -> Any:
         v = await self.args[0].eval(q, env)
         getters = [field_getter(await a.eval(q, env), a.bt) for a in self.args[1:]]
+        indexed = False
         if "index" in self.optargs:
             index = as_string(await self.optargs["index"].eval(q, env))
             if not isinstance(v, Table):
                 raise val_type_error("TABLE", v)
-            check_primary_index(v, index)
-            getters.append(field_getter(v.primary_key, self.bt))
-            stream: Stream = TableScan(q.store, v)
+            if index == v.primary_key:
+                getters.append(field_getter(v.primary_key, self.bt))
+                stream: Stream = TableScan(q.store, v)
+            else:
+                # grouped by the index value itself (each value of a multi index)
+                stream = IndexedStream(index_scan(q, v, index), _as_pairs)
+                indexed = True
         else:
             if v.__class__ is GroupedData or isinstance(v, GroupedStream):
                 raise sequence_error(v)
             stream = seq_source(q, v)
-        if not getters:
+        if not getters and not indexed:
             raise ReqlQueryLogicError("Cannot group by nothing.")
         multi = False
         if "multi" in self.optargs:
             from ..term import as_bool
 
             multi = as_bool(await self.optargs["multi"].eval(q, env))
-        return GroupedStream(stream, _group_keys(getters, multi))
+        return GroupedStream(stream, _group_keys(getters, multi, indexed), indexed=indexed)
+
+
+async def _as_pairs(q: Any, pairs: list, final: bool) -> tuple[list, list]:
+    return pairs, []
 
 
 @register(T.UNGROUP)

@@ -4,7 +4,8 @@
 right sequence is evaluated again and scanned, pairs the predicate accepts become
 ``{"left": l, "right": r}`` (``outer_join`` keeps a left element without match as
 ``{"left": l}``). ``eq_join`` looks every left element's key up in the right table's
-primary index, a batch of left elements per read transaction, and keeps the left order.
+primary index (a batch of left elements per read transaction) or in a secondary index,
+and keeps the left order.
 All of them are lazy streams (arrays when the left side is an array, except eq_join).
 ``zip`` merges each pair's ``right`` into its ``left``.
 """
@@ -18,12 +19,12 @@ import orjson
 from ...datum.keys import encode_key
 from ...errors import ReqlError, ReqlNonExistenceError, ReqlQueryLogicError
 from ...wire.ql2 import TermType as T
+from .. import indexing
 from ..streams import CHECK_EVERY, DEFAULT_HINT, MapStream, NativeStream, Stream
 from ..term import Term, as_bool, as_datum, as_function, as_string, register, truthy
 from ..values import Function, NativeFunction, Table
 from .obj import merge_datums
 from .seq import field_getter, filter_predicate, finish, per_group, seq_source, val_type_error
-from .sort import check_primary_index
 
 
 class _Join(Term):
@@ -101,13 +102,15 @@ class EqJoinStream(Stream):
     """``eq_join`` on the primary index: left rows joined to the right document whose
     primary key is the row's key (rows without a key or a match are dropped)."""
 
-    __slots__ = ("src", "key", "right")
+    __slots__ = ("src", "key", "right", "index", "spec")
 
-    def __init__(self, src: Stream, key: Any, right: Table) -> None:
+    def __init__(self, src: Stream, key: Any, right: Table, index: str | None = None, spec: Any = None) -> None:
         super().__init__(None)
         self.src = src
         self.key = key
         self.right = right
+        self.index = index  # a secondary index (None: the primary key)
+        self.spec = spec
 
     @property
     def infinite(self) -> bool:  # type: ignore[override]
@@ -127,6 +130,9 @@ class EqJoinStream(Stream):
                     continue
                 if k is None:
                     continue
+                if self.index is not None:
+                    wanted.append((row, k))
+                    continue
                 try:
                     wanted.append((row, prefix + encode_key(k)))
                 except (ReqlError, ValueError, TypeError):
@@ -134,7 +140,17 @@ class EqJoinStream(Stream):
                 if i % CHECK_EVERY == CHECK_EVERY - 1:
                     await q.checkpoint()
             out = []
-            if wanted:
+            if wanted and self.index is not None:
+                for row, k in wanted:
+                    if indexing.encode_value(k) is None:
+                        continue
+                    scan = indexing.equal_scan(q, self.right, self.index, self.spec, k)
+                    while True:
+                        docs = await scan.next_batch(q, DEFAULT_HINT)
+                        if docs is None:
+                            break
+                        out.extend({"left": row, "right": d} for d in docs)
+            elif wanted:
                 with q.store.read() as txn:
                     raws = [(row, txn.get(key)) for row, key in wanted]
                 loads = orjson.loads
@@ -160,14 +176,19 @@ class EqJoin(Term):
         right = await self.args[2].eval(q, env)
         if not isinstance(right, Table):
             raise val_type_error("TABLE", right)
+        index = spec = None
         if "index" in self.optargs:
-            check_primary_index(right, as_string(await self.optargs["index"].eval(q, env)))
+            index = as_string(await self.optargs["index"].eval(q, env))
+            if index == right.primary_key:
+                index = None
+            else:
+                spec = indexing.ready_spec(right, index)
         if "ordered" in self.optargs:
             as_bool(await self.optargs["ordered"].eval(q, env))  # results keep the left order anyway
-        g = await per_group(q, left, lambda v: finish(q, v, EqJoinStream(seq_source(q, v), key, right)))
+        g = await per_group(q, left, lambda v: finish(q, v, EqJoinStream(seq_source(q, v), key, right, index, spec)))
         if g is not None:
             return g
-        return EqJoinStream(seq_source(q, left), key, right)
+        return EqJoinStream(seq_source(q, left), key, right, index, spec)
 
 
 async def _zip_one(q: Any, x: Any) -> Any:

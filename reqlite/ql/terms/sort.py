@@ -13,14 +13,16 @@ array of distinct values.
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ...datum.order import compare, hashable
-from ...datum.types import REQL_TYPE
-from ...errors import ReqlNonExistenceError, ReqlOpFailedError, ReqlQueryLogicError
+from ...datum.order import compare, datum_eq, hashable
+from ...datum.types import MAXVAL_DATUM, MINVAL_DATUM, REQL_TYPE
+from ...errors import ReqlNonExistenceError, ReqlQueryLogicError
 from ...wire.ql2 import TermType as T
+from .. import indexing
 from ..streams import (
     INFINITE_MESSAGE,
     ArrayStream,
@@ -218,12 +220,180 @@ def _index_name(v: Any) -> tuple[str, bool]:
 
 
 def check_primary_index(table: Table, index: str) -> None:
-    """Secondary indexes do not exist yet: refuse any other index as RethinkDB would
-    refuse a missing one."""
+    """Where only the primary index will do: any other index is refused (RethinkDB's
+    error for an index that does not exist, else for one that is not built yet)."""
     if index != table.primary_key:
-        if index in table.config.indexes:
-            raise ReqlQueryLogicError("Secondary indexes are not supported yet.")
-        raise ReqlOpFailedError(f"Index `{index}` was not found on table `{table.display_name()}`.")
+        indexing.ready_spec(table, index)
+        raise ReqlQueryLogicError(f"Index `{index}` is not the primary index of `{table.display_name()}`.")
+
+
+# -- reading in index order ------------------------------------------------------------
+
+
+def is_table_slice(v: Any) -> bool:
+    """A TABLE_SLICE: ``between`` or ``order_by(index=...)`` of a table."""
+    return isinstance(v, (TableScan, indexing.IndexScan)) and v.type_of_name() == "TABLE_SLICE"
+
+
+def slice_index(v: Any) -> str:
+    """The index a table slice is bounded or ordered by."""
+    if isinstance(v, indexing.IndexScan):
+        return v.index
+    return v.table.primary_key
+
+
+def _is_sorted(v: Any) -> bool:
+    if isinstance(v, TableScan):
+        return v.sorted_by is not None
+    return not v.bounded  # an IndexScan slice not made by between() comes from order_by()
+
+
+def index_scan(q: Any, table: Table, index: str, desc: bool = False) -> Stream:
+    """All documents of ``table`` in the order of ``index`` (the primary key or a built
+    secondary index, whose multi values give a document once per value)."""
+    if index == table.primary_key:
+        scan = TableScan(q.store, table, reverse=desc)
+        scan.slice_kind = True
+        return scan
+    spec = indexing.ready_spec(table, index)
+    return indexing.range_scan(q, table, index, spec, MINVAL_DATUM, MAXVAL_DATUM, True, True, desc, "TABLE_SLICE")
+
+
+def ordered_slice(q: Any, src: Any, index: str, desc: bool) -> Stream:
+    """``order_by(index=...)`` of a table or table slice: a lazy index-ordered read."""
+    if isinstance(src, Table):
+        scan = index_scan(q, src, index, desc)
+    elif is_table_slice(src):
+        if _is_sorted(src):
+            raise ReqlQueryLogicError("Cannot perform multiple indexed ORDER_BYs on the same table.")
+        bounded_by = slice_index(src)
+        if bounded_by != index:
+            raise ReqlQueryLogicError(
+                f"Cannot order by index `{index}` after calling BETWEEN on index `{bounded_by}`."
+            )
+        if isinstance(src, TableScan):
+            scan = src.copy()
+            scan.reverse = desc
+        else:
+            scan = copy.copy(src)
+            scan.reverse = desc
+            scan.sorting = "DESCENDING" if desc else "ASCENDING"
+            scan.last_key = None
+    else:
+        raise ReqlQueryLogicError(INDEXED_ORDER_BY)
+    if isinstance(scan, TableScan):
+        scan.sorted_by = index
+    return scan
+
+
+class IndexValues:
+    """The index value behind each document an index scan yields.
+
+    The index function is evaluated again on the document; a document with several
+    values (multi indexes) comes once per value, in index order, so its k-th appearance
+    carries its k-th value in that order.
+    """
+
+    __slots__ = ("spec", "desc", "seen", "pk")
+
+    def __init__(self, scan: Any) -> None:
+        self.spec = scan.spec
+        self.desc = scan.reverse
+        self.seen: dict = {}
+        self.pk = scan.table.primary_key
+
+    async def value(self, q: Any, doc: Any) -> Any:
+        vals = [v for v in await indexing.index_values(q, self.spec, doc) if indexing.encode_value(v) is not None]
+        if len(vals) <= 1:
+            return vals[0] if vals else None
+        uniq: dict = {}
+        for v in vals:
+            uniq.setdefault(hashable(v), v)
+        ordered = sorted_datums(list(uniq.values()))
+        if self.desc:
+            ordered.reverse()
+        h = hashable(doc.get(self.pk))
+        k = self.seen.get(h, 0)
+        self.seen[h] = k + 1
+        return ordered[min(k, len(ordered) - 1)]
+
+
+class IndexedStream(Stream):
+    """Elements derived from an index-ordered scan with each document's index value.
+
+    ``emit(q, pairs, final)`` turns ``(value, doc)`` pairs into output elements; it may
+    keep some pairs back (returning them as the second item) until more arrive.
+    """
+
+    __slots__ = ("scan", "values", "emit", "held", "done")
+
+    def __init__(self, scan: Stream, emit: Callable, table: Any = None) -> None:
+        super().__init__(table)
+        self.scan = scan
+        self.values = IndexValues(scan) if isinstance(scan, indexing.IndexScan) else None
+        self.emit = emit
+        self.held: list = []
+        self.done = False
+
+    async def pairs(self, q: Any, batch: list) -> list:
+        if self.values is None:
+            pk = self.scan.table.primary_key
+            return [(d.get(pk), d) for d in batch]
+        out = []
+        for d in batch:
+            out.append((await self.values.value(q, d), d))
+        return out
+
+    async def next_batch(self, q: Any, hint: int) -> list | None:
+        while not self.done:
+            batch = await self.scan.next_batch(q, hint)
+            final = batch is None
+            pairs = self.held + ([] if final else await self.pairs(q, batch))
+            if final:
+                self.done = True
+            out, self.held = await self.emit(q, pairs, final)
+            if out:
+                return out
+        return None
+
+    def close(self) -> None:
+        self.scan.close()
+
+
+def _runs(pairs: list, final: bool) -> tuple[list[list], list]:
+    """Split pairs into runs of equal index values; the last run is held back unless final."""
+    runs: list[list] = []
+    cur: list = []
+    for p in pairs:
+        if cur and not datum_eq(cur[0][0], p[0]):
+            runs.append(cur)
+            cur = []
+        cur.append(p)
+    if final:
+        if cur:
+            runs.append(cur)
+        return runs, []
+    return runs, cur
+
+
+def sorted_runs(ords: list[tuple[KeyFn, bool]]) -> Callable:
+    """``emit`` for IndexedStream: each run of equal index values sorted by ``ords``
+    (RethinkDB's ``order_by(fields..., index=...)``)."""
+
+    async def emit(q: Any, pairs: list, final: bool) -> tuple[list, list]:
+        runs, held = _runs(pairs, final)
+        out: list = []
+        for run in runs:
+            docs = [d for _, d in run]
+            out.extend(await _sort(q, docs, ords) if len(docs) > 1 else docs)
+        return out, held
+
+    return emit
+
+
+async def _distinct_values(q: Any, pairs: list, final: bool) -> tuple[list, list]:
+    runs, held = _runs(pairs, final)
+    return [run[0][0] for run in runs], held
 
 
 @register(T.ORDER_BY)
@@ -246,7 +416,7 @@ class OrderBy(Term):
             specs.append(v)
         ords = parse_orderings(specs, self.bt)
         if "index" in self.optargs:
-            return self._indexed(q, src, await self.optargs["index"].eval(q, env), bool(ords))
+            return self._indexed(q, src, await self.optargs["index"].eval(q, env), ords)
         if not ords:
             raise ReqlQueryLogicError("Must specify something to order by.")
         g = await per_group(q, src, lambda v: self._sorted(q, v, ords))
@@ -254,22 +424,18 @@ class OrderBy(Term):
             return g
         return await self._sorted(q, src, ords)
 
-    def _indexed(self, q: Any, src: Any, index_value: Any, has_orderings: bool) -> Any:
-        if isinstance(src, Table):
-            scan = TableScan(q.store, src)
-        elif isinstance(src, TableScan) and src.slice_kind:
-            if src.sorted_by is not None:
-                raise ReqlQueryLogicError("Cannot perform multiple indexed ORDER_BYs on the same table.")
-            scan = src.copy()
-        else:
+    def _indexed(self, q: Any, src: Any, index_value: Any, ords: list) -> Any:
+        if not (isinstance(src, Table) or is_table_slice(src)):
             raise ReqlQueryLogicError(INDEXED_ORDER_BY)
         index, desc = _index_name(index_value)
-        check_primary_index(scan.table, index)
-        scan.reverse = desc
-        scan.sorted_by = index
-        # Orderings only break ties between equal index values: none on the primary key.
-        scan.slice_kind = not has_orderings
-        return scan
+        scan = ordered_slice(q, src, index, desc)
+        if not ords:
+            return scan
+        if isinstance(scan, TableScan):
+            # Orderings only break ties between equal index values: none on the primary key.
+            scan.slice_kind = False
+            return scan
+        return IndexedStream(scan, sorted_runs(ords), scan.table)
 
     async def _sorted(self, q: Any, src: Any, ords: list) -> Any:
         table = None
@@ -298,31 +464,48 @@ class Distinct(Term):
         index = None
         if "index" in self.optargs:
             index = as_string(await self.optargs["index"].eval(q, env))
-        scan = None
-        if isinstance(v, Table):
-            scan = TableScan(q.store, v)
-        elif isinstance(v, TableScan) and v.slice_kind:
-            scan = v.copy()
-        if scan is not None:
-            pk = scan.table.primary_key
-            if index is not None:
-                check_primary_index(scan.table, index)
-
-                async def key(q_: Any, doc: Any) -> Any:
-                    return doc[pk]
-
-                return MapStream(scan, NativeFunction(key, 1))
-
-            async def same(q_: Any, doc: Any) -> list:
-                return [doc]
-
-            return NativeStream(scan, same)  # documents are distinct by their keys
+        if isinstance(v, Table) or is_table_slice(v):
+            r = self._on_slice(q, v, index)
+            if r is not None:
+                return r
         if index is not None:
             raise ReqlQueryLogicError("Can only perform an indexed distinct on a TABLE.")
         g = await per_group(q, v, lambda x: self._distinct(q, x))
         if g is not None:
             return g
         return await self._distinct(q, v)
+
+    def _on_slice(self, q: Any, v: Any, index: str | None) -> Any:
+        """RethinkDB's distinct of a table slice: a stream in index order."""
+        table = v if isinstance(v, Table) else v.table
+        pk = table.primary_key
+        if isinstance(v, Table):
+            bounded_by = None
+        else:
+            bounded_by = slice_index(v)
+        wanted = index if index is not None else pk
+        if index is not None and index == pk:
+            scan = v if isinstance(v, Table) else _fresh(v)
+
+            async def key(q_: Any, doc: Any) -> Any:
+                return doc[pk]
+
+            return MapStream(to_stream(q, scan), NativeFunction(key, 1))
+        if bounded_by is not None and bounded_by != wanted:
+            return None
+        if isinstance(v, Table):
+            scan = index_scan(q, table, wanted)
+        else:
+            scan = _fresh(v)
+        if wanted == pk:
+
+            async def same(q_: Any, doc: Any) -> list:
+                return [doc]
+
+            return NativeStream(scan, same)  # documents are distinct by their keys
+        if index is None:
+            return None
+        return IndexedStream(scan, _distinct_values)
 
     async def _distinct(self, q: Any, v: Any) -> list:
         seen: dict = {}
@@ -354,4 +537,13 @@ class Distinct(Term):
         return sorted_datums(list(seen.values()))
 
 
-__all__ = ["Ordering", "SortKey", "orderings_key", "parse_orderings", "sort_by_keys", "sorted_datums"]
+def _fresh(v: Any) -> Stream:
+    """A not-yet-read copy of a table slice."""
+    if isinstance(v, TableScan):
+        return v.copy()
+    c = copy.copy(v)
+    c.last_key = None
+    return c
+
+
+__all__ = ["IndexedStream", "index_scan", "ordered_slice", "Ordering", "SortKey", "orderings_key", "parse_orderings", "sort_by_keys", "sorted_datums"]
