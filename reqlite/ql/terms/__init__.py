@@ -8,6 +8,7 @@ from . import (  # noqa: F401
     datum_terms,
     db_table,
     joins,
+    js,
     json_term,
     obj,
     pred,
