@@ -52,16 +52,25 @@ class _Worker:
 
     @classmethod
     async def start(cls) -> _Worker:
-        proc = await trio.lowlevel.open_process(
-            [sys.executable, WORKER_SCRIPT],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
+        try:
+            proc = await trio.lowlevel.open_process(
+                [sys.executable, WORKER_SCRIPT],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+            )
+        except OSError as exc:
+            raise JsCrash(f"cannot start a worker: {exc}") from None
         return cls(proc)
 
-    async def request(self, body: bytes) -> tuple[bytes, str]:
+    async def send(self, body: bytes) -> None:
         assert self.proc.stdin is not None
-        await self.proc.stdin.send_all(len(body).to_bytes(4, "big") + body)
+        try:
+            await self.proc.stdin.send_all(len(body).to_bytes(4, "big") + body)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            self.alive = False
+            raise JsCrash("the worker exited") from None
+
+    async def receive(self) -> tuple[bytes, str]:
         header = await self._read(4)
         data = await self._read(int.from_bytes(header, "big"))
         return data[:1], data[1:].decode("utf-8", "replace")
@@ -99,23 +108,42 @@ class _Pool:
 
     async def run(self, body: bytes, timeout: float) -> tuple[bytes, str]:
         async with self.limiter:
-            worker = self.idle.pop() if self.idle else None
-            healthy = False
-            try:
-                if worker is None:
+            with trio.move_on_after(max(timeout, 0.0)) as scope:
+                return await self._exchange(body)
+            assert scope.cancelled_caught
+            raise JsTimeout
+
+    async def _exchange(self, body: bytes) -> tuple[bytes, str]:
+        worker = None
+        while self.idle:
+            worker = self.idle.pop()
+            if worker.proc.poll() is None:
+                break
+            await worker.kill()  # died while idle
+            worker = None
+        healthy = False
+        try:
+            if worker is None:
+                worker = await _Worker.start()
+                await worker.send(body)
+            else:
+                try:
+                    await worker.send(body)
+                except JsCrash:
+                    # It died since we last used it, before seeing this request: a fresh one.
+                    await worker.kill()
                     worker = await _Worker.start()
-                with trio.move_on_after(max(timeout, 0.0)) as scope:
-                    reply = await worker.request(body)
-                if scope.cancelled_caught:
-                    raise JsTimeout
-                healthy = reply[0] != b"x"
-                return reply
-            finally:
-                if worker is not None:
-                    if healthy and worker.alive:
-                        self.idle.append(worker)
-                    else:
-                        await worker.kill()
+                    await worker.send(body)
+            reply = await worker.receive()
+            healthy = reply[0] != b"x"
+            return reply
+        finally:
+            # A worker interrupted mid-request (timeout, cancellation, crash) is killed.
+            if worker is not None:
+                if healthy and worker.alive:
+                    self.idle.append(worker)
+                else:
+                    await worker.kill()
 
     async def close(self) -> None:
         idle, self.idle = self.idle, []
@@ -145,15 +173,32 @@ async def close_pool() -> None:
     await pool.close()
 
 
-async def _run(op: str, source: str, args_json: str | None, timeout: float, array_limit: int) -> Any:
+NEGATIVE_ZERO = "\ue000reqlite:-0\ue000"  # jsworker.py's marker for -0, which JSON lacks
+
+
+def _negative_zeros(value: Any) -> Any:
+    cls = value.__class__
+    if cls is str:
+        return -0.0 if value == NEGATIVE_ZERO else value
+    if cls is list:
+        return [_negative_zeros(v) for v in value]
+    if cls is dict:
+        return {k: _negative_zeros(v) for k, v in value.items()}
+    return value
+
+
+async def _run(
+    op: str, source: str, args_json: str | None, timeout: float, array_limit: int
+) -> Any:
     body = orjson.dumps([op, source, args_json, timeout, array_limit])
     tag, payload = await _pool().run(body, timeout)
-    if tag == b"d":
+    if tag == b"d" or tag == b"D":
         try:
-            return ("d", orjson.loads(payload))
+            value = orjson.loads(payload)
         except orjson.JSONDecodeError:
             # Only code that replaced the JSON built-ins of its own context gets here.
             raise JsError("Unknown error when converting to ql::datum_t.") from None
+        return ("d", _negative_zeros(value) if tag == b"D" else value)
     if tag == b"f":
         return ("f", int(payload))
     if tag == b"e":

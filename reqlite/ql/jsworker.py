@@ -15,6 +15,7 @@ to with the arguments in ``args_json``, a JSON array whose TIME pseudo-types bec
 Dates). A reply body is one tag byte and a UTF-8 payload:
 
 - ``d`` the result as JSON (already checked the way RethinkDB's ``js_to_datum`` checks it)
+- ``D`` the same, with each -0 written as the string ``NEGATIVE_ZERO``
 - ``f`` the source evaluated to a function (the payload is its ``length``)
 - ``e`` RethinkDB's error message (a JavaScript exception as ``String(e)``, or a
   conversion error)
@@ -42,6 +43,7 @@ import quickjs
 MEMORY_LIMIT = int(os.environ.get("REQLITE_JS_MEMORY_LIMIT", str(256 * 1024 * 1024)))
 MAX_STACK = 1024 * 1024
 CACHE_SIZE = 32
+NEGATIVE_ZERO = "\ue000reqlite:-0\ue000"  # must match the harness
 
 # Installed in every fresh context before the user's code runs: it captures the
 # built-ins it needs (so user code replacing JSON or Array cannot confuse it), evaluates
@@ -62,6 +64,8 @@ HARNESS = r"""
   var SURROGATE = /[\ud800-\udfff]/;
   var TIME_KEY = "$reql_type$";
   var fn = null;
+  // JSON has no -0: it travels as this string, and a "D" answer says to look for it.
+  var NEGATIVE_ZERO = "\ue000reqlite:-0\ue000", negativeZero = false;
 
   function Fail(message) { this.message = message; }
 
@@ -87,6 +91,7 @@ HARNESS = r"""
       case "string": return wellFormed(v);
       case "number":
         if (!isFiniteNumber(v)) throw new Fail("Number return value is not finite.");
+        if (v === 0 && 1 / v < 0) { negativeZero = true; return NEGATIVE_ZERO; }
         return v;
       case "boolean": return v;
       case "undefined": throw new Fail("Cannot convert javascript `undefined` to ql::datum_t.");
@@ -128,7 +133,9 @@ HARNESS = r"""
   }
 
   function answer(v, arrayLimit) {
-    return "d" + jstringify(toDatum(v, 500, arrayLimit));
+    negativeZero = false;
+    var text = jstringify(toDatum(v, 500, arrayLimit));
+    return (negativeZero ? "D" : "d") + text;
   }
 
   function errorText(e) {
@@ -202,8 +209,10 @@ def handle(req: list) -> tuple[bytes, str]:
         if entry is None:
             entry = _new_runtime()
             out = _run(entry, "eval", orjson.dumps(source).decode(), timeout, array_limit)
+            if out[0] == "e":
+                return b"e", out[1:]
             if out[0] != "f":
-                return b"e", out[1:] if out[0] == "e" else "Javascript query did not evaluate to a function."
+                return b"e", "Javascript query did not evaluate to a function."
             _remember(source, entry)
         else:
             _cache.move_to_end(source)

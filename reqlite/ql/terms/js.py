@@ -88,7 +88,9 @@ class JsFunction(Function):
             _check_arg(d)
         source = self.source
         try:
-            value = await js_call(source, orjson.dumps(datums).decode(), self.timeout_ms / 1000, q.array_limit)
+            value = await js_call(
+                source, orjson.dumps(datums).decode(), self.timeout_ms / 1000, q.array_limit
+            )
         except JsError as exc:
             raise ReqlQueryLogicError(str(exc), self.term) from None
         except JsTimeout:
