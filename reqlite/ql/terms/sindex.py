@@ -64,7 +64,7 @@ class IndexCreate(Term):
                     function = [69, [[2, []], raw[2] if raw is not None else value]]
             else:
                 if not self.args[2].is_deterministic():
-                    raise ReqlQueryLogicError("Index functions must be deterministic.")
+                    raise ReqlQueryLogicError("Could not prove function deterministic.  Index functions must be deterministic.")
                 if raw is None:
                     raise ReqlQueryLogicError("Cannot create an index from a function spliced with r.args.")
                 function = raw[2]
