@@ -71,7 +71,8 @@ class Stream:
         raise NotImplementedError
 
     def close(self) -> None:
-        """Release resources early (the consumer stopped reading)."""
+        """Stop early: the consumer will not read further (a STOP, a satisfied limit);
+        later ``next_batch`` calls return None without reading anything."""
 
 
 class ArrayStream(Stream):
@@ -111,6 +112,9 @@ class ArrayStream(Stream):
             await q.checkpoint()
         return batch
 
+    def close(self) -> None:
+        self.pos = len(self.items)
+
 
 class RangeStream(Stream):
     """``r.range``: integers from ``start`` to ``end`` (exclusive); infinite without end."""
@@ -135,6 +139,9 @@ class RangeStream(Stream):
         self.cur = stop
         await q.checkpoint()
         return list(range(cur, stop))
+
+    def close(self) -> None:
+        self.end = self.cur
 
 
 class TableScan(Stream):
@@ -215,6 +222,9 @@ class TableScan(Stream):
         loads = orjson.loads
         await q.checkpoint()
         return [loads(v) for _, v in rows]
+
+    def close(self) -> None:
+        self.done = True  # nothing more is read (a stopped cursor, a satisfied limit)
 
 
 class _Transform(Stream):
@@ -357,6 +367,11 @@ class ConcatMapStream(_Transform):
                     out.extend(b)
             if out:
                 return out
+
+    def close(self) -> None:
+        if self.pending is not None:
+            self.pending.close()
+        self.src.close()
 
 
 class SliceStream(_Transform):

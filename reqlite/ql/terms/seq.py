@@ -14,6 +14,7 @@ On grouped data the operation applies to every group; ``map``, ``filter`` and
 from __future__ import annotations
 
 import random
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -326,10 +327,15 @@ class ZipMapStream(Stream):
         self.bufs = [b[n:] for b in self.bufs]
         out = []
         for i, args in enumerate(zip(*rows, strict=True)):
-            out.append(await self.func.call(q, list(args)))
+            out.append(as_datum(await self.func.call(q, list(args))))
             if i % 64 == 63:
                 await q.checkpoint()
         return out
+
+    def close(self) -> None:
+        self.done = True
+        for s in self.srcs:
+            s.close()
 
 
 @register(T.FILTER)
@@ -601,13 +607,14 @@ class IsEmpty(Term):
 class MergeStream(Stream):
     """``union(..., interleave=<ordering>)``: merge already-ordered streams into one."""
 
-    __slots__ = ("srcs", "key", "bufs", "started")
+    __slots__ = ("srcs", "key", "bufs")
 
     def __init__(self, srcs: list[Stream], key: Callable[[Any, Any], Awaitable[Any]]) -> None:
         super().__init__(None)
         self.srcs = srcs
         self.key = key
-        self.bufs: list[list | None] = [[] for _ in srcs]
+        # per source: keyed elements not merged yet (a deque), or None once exhausted
+        self.bufs: list[deque | None] = [deque() for _ in srcs]
 
     @property
     def infinite(self) -> bool:  # type: ignore[override]
@@ -628,14 +635,18 @@ class MergeStream(Stream):
                     if b is None:
                         self.bufs[i] = None
                         continue
-                    buf = self.bufs[i] = [(await self.key(q, x), x) for x in b]
+                    buf = self.bufs[i] = deque([(await self.key(q, x), x) for x in b])
                 k = buf[0][0]
                 if best is None or k < best_key:
                     best, best_key = i, k
             if best is None:
                 break
-            out.append(self.bufs[best].pop(0)[1])  # type: ignore[union-attr]
+            out.append(self.bufs[best].popleft()[1])  # type: ignore[union-attr]
         return out or None
+
+    def close(self) -> None:
+        for s in self.srcs:
+            s.close()
 
 
 @register(T.UNION)
@@ -693,6 +704,9 @@ class OffsetsStream(Stream):
                 self.pos += 1
             if out:
                 return out
+
+    def close(self) -> None:
+        self.src.close()
 
 
 def _predicate_or_value(v: Any) -> Pred:
