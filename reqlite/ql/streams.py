@@ -241,18 +241,19 @@ class _Transform(Stream):
 
 
 class MapStream(_Transform):
-    __slots__ = ("func",)
+    __slots__ = ("func", "call")
 
     def __init__(self, src: Stream, func: Function) -> None:
         super().__init__(None)
         self.src = src
         self.func = func
+        self.call = fast_call1(func)
 
     async def next_batch(self, q: Any, hint: int) -> list | None:
         batch = await self.src.next_batch(q, hint)
         if batch is None:
             return None
-        call = self.func.call1
+        call = self.call
         out = []
         append = out.append
         for i, x in enumerate(batch):
@@ -306,7 +307,7 @@ class FilterStream(_Transform):
 
 
 def _truthy_predicate(f: Function, default: Any) -> Callable[[Any, Any], Awaitable[bool]]:
-    call = f.call1
+    call = fast_call1(f)
 
     async def pred(q: Any, x: Any) -> bool:
         try:
@@ -699,3 +700,160 @@ def check_literal_arrays(q: Any, term: Any) -> None:
             continue
         todo.extend(t.args)
         todo.extend(t.optargs.values())
+
+
+# -- a fast path for the simplest functions ----------------------------------------------
+#
+# ``lambda d: d['v']``, ``r.row['v'] > 3``, ``lambda d: d['n'] % 2 == 0``: per-element
+# functions made of a field access, a constant, a comparison or integer arithmetic are
+# evaluated directly in Python, and anything the shortcut is unsure about (a missing field,
+# a pseudo-type, mixed types, big or negative numbers...) goes through the function's real
+# evaluation, which gives RethinkDB's result or error. These shapes are pure, so trying the
+# shortcut first never changes a result.
+
+_SLOW = object()
+_NUM = (int, float)
+_SCALAR_EQ = (str, bool, type(None))
+
+
+def _native(term: Any, param: int) -> Callable[[Any], Any] | None:
+    """A plain evaluator of ``term`` (the body of a one-parameter function), returning
+    ``_SLOW`` where it cannot decide; None if ``term`` is not a shape it knows."""
+    from ..wire.ql2 import TermType as T
+    from .term import DatumTerm
+
+    if term.__class__ is DatumTerm:
+        v = term.value
+        if v.__class__ in (int, float, str, bool) or v is None:
+            return lambda x: v
+        return None
+    tt = term.tt
+    args = term.args
+    if term.optargs:
+        return None
+    if tt == T.VAR:
+        if getattr(term, "var_id", None) == param:
+            return lambda x: x
+        return None
+    if tt in (T.BRACKET, T.GET_FIELD) and len(args) == 2:
+        key = args[1]
+        if key.__class__ is not DatumTerm or key.value.__class__ is not str:
+            return None
+        inner = _native(args[0], param)
+        if inner is None:
+            return None
+        field = key.value
+
+        def get(x: Any) -> Any:
+            o = inner(x)
+            if o.__class__ is dict and field in o and "$reql_type$" not in o:
+                return o[field]
+            return _SLOW
+
+        return get
+    if len(args) != 2:
+        return None
+    fa = _native(args[0], param)
+    fb = _native(args[1], param)
+    if fa is None or fb is None:
+        return None
+    op = _BINARY.get(tt)
+    if op is None:
+        return None
+
+    def binary(x: Any) -> Any:
+        a = fa(x)
+        if a is _SLOW:
+            return a
+        b = fb(x)
+        if b is _SLOW:
+            return b
+        return op(a, b)
+
+    return binary
+
+
+def _eq(a: Any, b: Any) -> Any:
+    ca = a.__class__
+    cb = b.__class__
+    if ca in _NUM and cb in _NUM:
+        return a == b
+    if ca in _SCALAR_EQ and cb in _SCALAR_EQ or (ca in _SCALAR_EQ and cb in _NUM) or (ca in _NUM and cb in _SCALAR_EQ):
+        return ca is cb and a == b
+    return _SLOW
+
+
+def _ne(a: Any, b: Any) -> Any:
+    r = _eq(a, b)
+    return r if r is _SLOW else not r
+
+
+def _order(test: Callable[[Any, Any], bool]) -> Callable[[Any, Any], Any]:
+    def cmp(a: Any, b: Any) -> Any:
+        ca = a.__class__
+        cb = b.__class__
+        if (ca in _NUM and cb in _NUM) or (ca is cb and (ca is str or ca is bool)):
+            return test(a, b)
+        return _SLOW
+
+    return cmp
+
+
+_BIG = 2**53
+
+
+def _int_op(fn: Callable[[int, int], int]) -> Callable[[Any, Any], Any]:
+    def op(a: Any, b: Any) -> Any:
+        if a.__class__ is int and b.__class__ is int:
+            r = fn(a, b)
+            if -_BIG <= r <= _BIG:
+                return r
+        return _SLOW
+
+    return op
+
+
+def _mod(a: Any, b: Any) -> Any:
+    if a.__class__ is int and b.__class__ is int and a >= 0 and b > 0:
+        return a % b
+    return _SLOW
+
+
+def _binary_table() -> dict:
+    import operator
+
+    from ..wire.ql2 import TermType as T
+
+    return {
+        T.EQ: _eq,
+        T.NE: _ne,
+        T.LT: _order(operator.lt),
+        T.LE: _order(operator.le),
+        T.GT: _order(operator.gt),
+        T.GE: _order(operator.ge),
+        T.ADD: _int_op(operator.add),
+        T.SUB: _int_op(operator.sub),
+        T.MUL: _int_op(operator.mul),
+        T.MOD: _mod,
+    }
+
+
+_BINARY = _binary_table()
+
+
+def fast_call1(f: Function) -> Callable[[Any, Any], Awaitable[Any]]:
+    """``f.call1``, with the pure-Python shortcut when ``f``'s body allows one."""
+    slow = f.call1
+    if f.__class__ is not Function or len(f.params) != 1 or f.body is None:
+        return slow
+    native = _native(f.body, f.params[0])
+    if native is None:
+        return slow
+
+    async def call(q: Any, x: Any) -> Any:
+        v = native(x)
+        if v is _SLOW:
+            return await slow(q, x)
+        return v
+
+    return call

@@ -4,9 +4,10 @@ beyond the polyglot suite, through the official driver."""
 from __future__ import annotations
 
 import functools
+from types import SimpleNamespace
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rethinkdb import r
 from rethinkdb.errors import (
@@ -432,3 +433,75 @@ def test_distinct(conn, tbl):
     assert [d["id"] for d in run(conn, tbl.distinct())] == list(range(12))
     assert run(conn, tbl.distinct(index="id").limit(3)) == [0, 1, 2]
     assert err(conn, r.expr([1]).distinct(index="id")) == "Can only perform an indexed distinct on a TABLE."
+
+
+# -- the pure-Python shortcut for simple functions -----------------------------------------
+
+_OPS = ["eq", "ne", "lt", "le", "gt", "ge", "add", "sub", "mul", "mod"]
+_scalars = st.one_of(
+    st.integers(-(2**54), 2**54),
+    st.integers(-5, 5),
+    st.floats(-1e3, 1e3, allow_nan=False),
+    st.text(max_size=2),
+    st.booleans(),
+    st.none(),
+)
+_values = st.one_of(_scalars, st.lists(st.integers(0, 3), max_size=2), st.just({"$reql_type$": "BINARY", "data": ""}))
+
+
+def _expression(depth: int = 0) -> st.SearchStrategy:
+    """Trees of ("const", v), ("field", name) and (op, left, right)."""
+    leaves = st.one_of(st.tuples(st.just("const"), _scalars), st.tuples(st.just("field"), st.sampled_from(["a", "b", "zz"])))
+    if depth >= 2:
+        return leaves
+    return st.one_of(
+        leaves,
+        st.tuples(st.sampled_from(_OPS), st.deferred(lambda: _expression(depth + 1)), st.deferred(lambda: _expression(depth + 1))),
+    )
+
+
+def _build(tree, d):
+    if tree[0] == "const":
+        return r.expr(tree[1])
+    if tree[0] == "field":
+        return d[tree[1]]
+    return getattr(r, tree[0])(_build(tree[1], d), _build(tree[2], d))
+
+
+async def _outcome(call, q, x):
+    from reqlite.errors import ReqlError
+
+    try:
+        return ("ok", await call(q, x))
+    except ReqlError as e:
+        return (type(e).__name__, str(e))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    tree=st.tuples(st.sampled_from(_OPS), _expression(1), _expression(1)),
+    doc=st.one_of(st.dictionaries(st.sampled_from(["a", "b"]), _values, max_size=2), _values),
+)
+@example(tree=("mod", ("const", 7), ("const", -3)), doc={})
+@example(tree=("mod", ("field", "a"), ("const", 3)), doc={"a": -7})
+@example(tree=("eq", ("field", "a"), ("const", 1)), doc={"a": True})
+@example(tree=("mul", ("field", "a"), ("field", "a")), doc={"a": 2**40})
+async def test_fast_path_agrees_with_evaluation(tree, doc):
+    import json
+
+    from rethinkdb.ast import ReQLEncoder
+
+    from reqlite.datum.order import datum_eq
+    from reqlite.ql.compile import compile_term
+    from reqlite.ql.streams import fast_call1
+
+    q = SimpleNamespace(array_limit=100_000)
+    term = r.expr([]).map(lambda d: _build(tree, d))
+    f = await compile_term(json.loads(ReQLEncoder().encode(term))).args[1].eval(q, {})
+    fast = await _outcome(fast_call1(f), q, doc)
+    slow = await _outcome(f.call1, q, doc)
+    assert fast[0] == slow[0]
+    if fast[0] == "ok":
+        assert type(fast[1]) is type(slow[1]) and datum_eq(fast[1], slow[1])
+    else:
+        assert fast[1] == slow[1]

@@ -24,6 +24,7 @@ from ...datum.types import REQL_TYPE, type_name
 from ...errors import ReqlNonExistenceError, ReqlQueryLogicError
 from ...wire.ql2 import TermType as T
 from ..streams import (
+    INFINITE_MESSAGE,
     ArrayStream,
     ConcatMapStream,
     ConcatStream,
@@ -36,6 +37,7 @@ from ..streams import (
     Stream,
     array_items,
     check_array_limit,
+    fast_call1,
     sequence_error,
     to_list,
     to_stream,
@@ -127,7 +129,7 @@ def field_getter(spec: Any, bt: tuple) -> Callable[[Any, Any], Awaitable[Any]]:
     of a plain object read directly (anything else goes through ``r.row[field]``, which
     raises RethinkDB's errors; a missing field is a non-existence error)."""
     if isinstance(spec, Function):
-        return spec.call1
+        return fast_call1(spec)
     field = as_datum(spec)
     slow = field_function(field, bt).call1
     if field.__class__ is not str:
@@ -190,7 +192,7 @@ def filter_predicate(f: Function, default: Term | None = None, env: dict | None 
     """RethinkDB's ``filter_call``: ``f``'s result by truthiness, objects from object
     literals as patterns; a non-existence error counts as false, or as the ``default``
     optarg's value (evaluated lazily; ``r.error()`` there re-raises the error)."""
-    call = f.call1
+    call = fast_call1(f)
     pattern = _is_pattern_function(f)
 
     async def pred(q: Any, x: Any) -> bool:
@@ -783,6 +785,8 @@ class Contains(Term):
 async def sample(q: Any, v: Any, n: int) -> Any:
     table = v.table if isinstance(v, Stream) else (v if getattr(v.__class__, "kind", None) == "TABLE" else None)
     stream = seq_source(q, v)
+    if stream.infinite:
+        raise ReqlQueryLogicError(INFINITE_MESSAGE)
     out: list = []
     seen = 0
     rnd = random.random

@@ -32,6 +32,7 @@ from ..streams import (
     TableScan,
     array_items,
     check_array_limit,
+    fast_call1,
     to_list,
     to_stream,
 )
@@ -84,7 +85,7 @@ KeyFn = Callable[[Any, Any], Awaitable[Any]]
 def _key_function(spec: Any, bt: tuple) -> KeyFn:
     """The sort key of one ordering: a field (missing -> _MISSING) or a function."""
     if isinstance(spec, Function):
-        call = spec.call1
+        call = fast_call1(spec)
 
         async def by_function(q: Any, x: Any) -> Any:
             try:
