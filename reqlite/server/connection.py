@@ -57,7 +57,10 @@ DEFAULT_MAX_BATCH_ROWS = 1 << 31
 class Cursor:
     """A stream being sent to the client batch by batch."""
 
-    __slots__ = ("q", "stream", "buffer", "scope", "busy", "profile", "feed_note")
+    __slots__ = (
+        "q", "stream", "buffer", "scope", "busy", "profile", "feed_note", "feed", "feed_stream",
+        "pump_scope", "pump_error", "pump_done", "wakeup",
+    )
 
     def __init__(self, q: QueryContext, stream: Stream) -> None:
         self.q = q
@@ -66,7 +69,20 @@ class Cursor:
         self.scope: trio.CancelScope | None = None
         self.busy = False
         self.profile = False
-        self.feed_note: int | None = None
+        feed = feed_of(stream)
+        self.feed = feed is not None
+        self.feed_stream = feed
+        self.feed_note: int | None = feed.note if feed is not None else None
+        # Changefeeds are read by a pump task (see Connection._pump_feed).
+        self.pump_scope: trio.CancelScope | None = None
+        self.pump_error: BaseException | None = None
+        self.pump_done = False
+        self.wakeup = trio.Event()
+
+    def close(self) -> None:
+        if self.pump_scope is not None:
+            self.pump_scope.cancel()
+        self.stream.close()
 
 
 class Connection:
@@ -99,6 +115,10 @@ class Connection:
             pass
         finally:
             self.closed = True
+            for entry in list(self.queries.values()):
+                if isinstance(entry, Cursor):
+                    entry.close()  # ends changefeed subscriptions, frees scans
+            self.queries.clear()
             with trio.CancelScope(shield=True):
                 try:
                     await self.stream.aclose()
@@ -191,7 +211,7 @@ class Connection:
             if isinstance(entry, Cursor):
                 if entry.scope is not None:
                     entry.scope.cancel()
-                entry.stream.close()
+                entry.close()
             else:
                 entry.cancel()
             nursery.start_soon(self._respond, event.token, {"t": SUCCESS_SEQUENCE, "r": []})
@@ -289,8 +309,66 @@ class Connection:
             self.queries.pop(token, None)
         await self._respond(token, body)
 
+    async def _pump_feed(self, cur: Cursor) -> None:
+        """Read a changefeed continuously into its cursor's buffer.
+
+        Reading in its own task means a START or CONTINUE never has to be cancelled in
+        the middle of a batch (which could lose changes): they just wait for the buffer.
+        """
+        with trio.CancelScope() as scope:
+            cur.pump_scope = scope
+            try:
+                while True:
+                    batch = await cur.stream.next_batch(cur.q, 1000)
+                    if batch is None:
+                        break
+                    cur.buffer.extend(batch)
+                    cur.wakeup.set()
+            except ReqlError as exc:
+                cur.pump_error = exc
+            except Exception as exc:  # noqa: BLE001 - reported to the client
+                log.exception("internal error in a changefeed of %s", self.peer)
+                cur.pump_error = ReqlInternalError(f"Internal error: {exc!r}")
+            cur.pump_done = True
+            cur.wakeup.set()
+
+    async def _feed_body(self, cur: Cursor, first: bool, started: float) -> bytes:
+        if cur.pump_scope is None:
+            self.nursery.start_soon(self._pump_feed, cur)
+        if first:
+            # Answer the START once the initial part is out, changes or not.
+            feed = cur.feed_stream
+            while not cur.buffer and not cur.pump_done and not feed.ready.is_set():
+                cur.wakeup = trio.Event()
+                with trio.move_on_after(0.05):
+                    await cur.wakeup.wait()
+            await trio.lowlevel.checkpoint()
+        else:
+            while not cur.buffer and not cur.pump_done:
+                cur.wakeup = trio.Event()
+                await cur.wakeup.wait()
+        if not cur.buffer and cur.pump_error is not None:
+            raise cur.pump_error
+        max_rows = max(1, _int_opt(cur.q.optargs, "max_batch_rows", DEFAULT_MAX_BATCH_ROWS))
+        items = cur.buffer[:max_rows]
+        del cur.buffer[:max_rows]
+        from ..ql.query import check_result_datum
+
+        for item in items:
+            check_result_datum(item)
+        done = cur.pump_done and not cur.buffer and cur.pump_error is None
+        t = SUCCESS_SEQUENCE if done else SUCCESS_PARTIAL
+        body = b'{"t":%d,"r":[' % t + b",".join(orjson.dumps(i) for i in items) + b"]"
+        if cur.profile:
+            body += b',"p":' + orjson.dumps(_profile(started))
+        if cur.feed_note is not None:
+            body += b',"n":[%d]' % cur.feed_note
+        return body + b"}"
+
     async def _next_batch_body(self, cur: Cursor, token: int, first: bool, started: float) -> bytes:
         """Collect the next batch under RethinkDB's batching rules and encode the response."""
+        if cur.feed:
+            return await self._feed_body(cur, first, started)
         opts = cur.q.optargs
         max_rows = _int_opt(opts, "max_batch_rows", DEFAULT_MAX_BATCH_ROWS)
         max_bytes = _int_opt(opts, "max_batch_bytes", DEFAULT_MAX_BATCH_BYTES)
@@ -334,6 +412,24 @@ class Connection:
         if cur.feed_note is not None:
             body += b',"n":[%d]' % cur.feed_note
         return body + b"}"
+
+
+def feed_of(stream: Any) -> Any:
+    """The changefeed a stream reads from (through transformations), or None."""
+    seen = 0
+    while stream is not None and seen < 64:
+        if getattr(stream.__class__, "is_feed", False):
+            return stream
+        srcs = getattr(stream, "srcs", None)
+        if srcs:
+            for s_ in srcs:
+                f = feed_of(s_)
+                if f is not None:
+                    return f
+            return None
+        stream = getattr(stream, "src", None)
+        seen += 1
+    return None
 
 
 def _is_partial(body: bytes) -> bool:

@@ -4,6 +4,7 @@ from . import (  # noqa: F401
     admin,
     aggregate,
     arith,
+    changefeeds,
     control,
     datum_terms,
     db_table,

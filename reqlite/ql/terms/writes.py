@@ -17,7 +17,7 @@ are reported in the order of the input documents.
 Extension points for other layers: ``INDEX_MAINTAINERS`` (coroutine functions
 ``(q, table_config, old_doc, new_doc) -> (index_del, index_put)`` giving secondary-index
 keys to delete and ``(key, value)`` entries to put atomically with a document write) and ``CHANGE_LISTENERS`` (functions
-``(table_config, changes)`` called after a batch is committed, with the list of
+``(q, table_config, changes)`` called after a batch is committed, with the list of
 ``(old_doc, new_doc)`` actually written).
 """
 
@@ -56,7 +56,7 @@ _IN_FLIGHT: dict[bytes, tuple[bytes | None, object]] = {}
 
 # Hooks other layers install (see the module docstring).
 INDEX_MAINTAINERS: list[Callable[[Any, Any, Any, Any], Awaitable[tuple[list[bytes], list[tuple[bytes, bytes]]]]]] = []
-CHANGE_LISTENERS: list[Callable[[Any, list[tuple[Any, Any]]], None]] = []
+CHANGE_LISTENERS: list[Callable[[Any, Any, list[tuple[Any, Any]]], None]] = []
 
 
 class WriteError(Exception):
@@ -374,7 +374,7 @@ async def apply_writes(q: Any, table: Table, items: list[tuple[Any, Compute]], o
             written.append((old, new))
         if written:
             for listener in CHANGE_LISTENERS:
-                listener(table.config, written)
+                listener(q, table.config, written)
         if pending:
             pending.sort(key=lambda p: p[0])
     out.add(results)
