@@ -13,7 +13,7 @@ from ...errors import ReqlQueryLogicError
 from ...wire.ql2 import TermType as T
 from .. import indexing
 from ..streams import TableScan
-from ..term import Term, as_datum, as_string, register, type_error
+from ..term import Term, as_datum, as_string, register
 from ..values import Table
 
 BOUNDS = ("open", "closed")
@@ -64,7 +64,9 @@ class Between(Term):
             ordered = target
             target = target.table
         if not isinstance(target, Table):
-            raise type_error("TABLE_SLICE", as_datum(target) if getattr(target.__class__, "kind", None) is None else target)
+            from .seq import val_type_error  # a datum shows as "DATUM:" and its value
+
+            raise val_type_error("TABLE_SLICE", target)
         lower = as_datum(await self.args[1].eval(q, env))
         upper = as_datum(await self.args[2].eval(q, env))
         left_closed = _bound(as_string(await self.opt("left_bound", q, env, "closed")), "left_bound")
