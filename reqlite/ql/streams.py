@@ -532,6 +532,15 @@ class GroupedStream(Stream):
             if batch is None:
                 return None
             out: list = []
+            if not ops and not self.indexed:
+                for i, x in enumerate(batch):
+                    for k in await keys(q, x):
+                        out.append((k, x))
+                    if i % CHECK_EVERY == CHECK_EVERY - 1:
+                        await q.checkpoint()
+                if out:
+                    return out
+                continue
             for i, x in enumerate(batch):
                 ks = await keys(q, x)
                 values = [x[1] if self.indexed else x]

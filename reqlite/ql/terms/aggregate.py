@@ -213,6 +213,22 @@ async def grouped_terminal(q: Any, gs: GroupedStream, make: Callable[[], Acc]) -
         raise ReqlQueryLogicError(INFINITE_MESSAGE)
     groups: dict = {}
     limit = q.array_limit
+    if make is CountAcc:  # counting needs no accumulator objects
+        counts: dict = {}
+        while True:
+            pairs = await gs.next_pairs(q, DEFAULT_HINT)
+            if pairs is None:
+                break
+            for k, _ in pairs:
+                h = hashable(k)
+                c = counts.get(h)
+                if c is None:
+                    counts[h] = [k, 1]
+                    if len(counts) > limit:
+                        raise ReqlResourceLimitError(f"Too many groups (> {limit}).")
+                else:
+                    c[1] += 1
+        return sorted_grouped({h: (k, n) for h, (k, n) in counts.items()})
     while True:
         pairs = await gs.next_pairs(q, DEFAULT_HINT)
         if pairs is None:
@@ -551,7 +567,8 @@ class Group(Term):
 
     async def eval(self, q: Any, env: dict) -> Any:
         v = await self.args[0].eval(q, env)
-        getters = [field_getter(await a.eval(q, env), a.bt) for a in self.args[1:]]
+        specs = [await a.eval(q, env) for a in self.args[1:]]
+        getters = [field_getter(spec, a.bt) for spec, a in zip(specs, self.args[1:], strict=True)]
         indexed = False
         if "index" in self.optargs:
             index = as_string(await self.optargs["index"].eval(q, env))
@@ -575,7 +592,21 @@ class Group(Term):
             from ..term import as_bool
 
             multi = as_bool(await self.optargs["multi"].eval(q, env))
-        return GroupedStream(stream, _group_keys(getters, multi, indexed), indexed=indexed)
+        keys = _group_keys(getters, multi, indexed)
+        if len(getters) == 1 and len(specs) == 1 and specs[0].__class__ is str and not multi and not indexed:
+            keys = _field_keys(specs[0], keys)
+        return GroupedStream(stream, keys, indexed=indexed)
+
+
+def _field_keys(field: str, general: Callable[[Any, Any], Awaitable[list]]) -> Callable[[Any, Any], Awaitable[list]]:
+    """``group('field')`` on plain objects: the field's value, null when missing."""
+
+    async def keys(q: Any, x: Any) -> list:
+        if x.__class__ is dict and "$reql_type$" not in x:
+            return [x.get(field)]
+        return await general(q, x)
+
+    return keys
 
 
 async def _as_pairs(q: Any, pairs: list, final: bool) -> tuple[list, list]:
