@@ -106,7 +106,7 @@ class ArrayStream(Stream):
         if pos >= len(items):
             return None
         n = max(hint, DEFAULT_HINT)
-        batch = items[pos : pos + n] if pos or n < len(items) else items
+        batch = items[pos : pos + n]
         self.pos = pos + len(batch)
         if len(batch) >= DEFAULT_HINT:
             await q.checkpoint()
