@@ -3,7 +3,7 @@
 The write path publishes every committed batch of document changes here
 (``ChangefeedHub.publish(table_id, changes)``, on the event-loop thread, right after the
 commit). Each subscription keeps its own bounded queue, so a slow feed never slows
-writers or other feeds: past ``queue_size`` pending changes it drops changes and later
+writers or other feeds: past ``queue_size`` pending changes it drops the backlog and
 reports how many it skipped (RethinkDB's "Changefeed cache over array size limit"), and
 with ``squash`` it folds several changes of one document into one.
 
@@ -69,10 +69,11 @@ class Subscription:
         else:
             self.seq += 1
             key = self.seq
-        if len(self.pending) >= self.queue_size:
-            self.skipped += 1
-        else:
-            self.pending[key] = (old, new)
+        self.pending[key] = (old, new)
+        if len(self.pending) > self.queue_size:
+            # RethinkDB drops the whole backlog and reports how much it dropped.
+            self.skipped += len(self.pending)
+            self.pending.clear()
         self._wakeup.set()
 
     def take(self) -> tuple[list[Change], int]:
@@ -91,6 +92,14 @@ class Subscription:
             await self._wakeup.wait()
             if not self.pending and not self.skipped:
                 self._wakeup = trio.Event()
+
+    async def wait_for_backlog(self, seconds: float) -> None:
+        """Squashing: wait ``seconds``, or less once the queue is more than half full
+        (RethinkDB sends early then, so a long squash cannot overflow the queue)."""
+        with trio.move_on_after(seconds):
+            while len(self.pending) <= self.queue_size // 2 and not self.skipped and not self.closed:
+                self._wakeup = trio.Event()
+                await self._wakeup.wait()
 
     def close(self) -> None:
         if not self.closed:

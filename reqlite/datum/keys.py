@@ -189,3 +189,20 @@ def _number_key_size(value: float | int) -> int:
 
     f = float(value)
     return 18 + len(format_g20(f if f != 0 else 0.0))
+
+
+def check_primary_key_strings(value: Any) -> None:
+    """RethinkDB stores primary keys unescaped, so it refuses strings holding a NUL byte
+    anywhere in a primary key (also inside arrays)."""
+    cls = value.__class__
+    if cls is str:
+        pos = value.find("\x00")
+        if pos >= 0:
+            shown = value[:20].encode("unicode_escape").decode("ascii").replace('"', '\\"')
+            raise KeyTypeError(
+                f'String "{shown}" (truncated) contains NULL byte at offset '
+                f"{len(value[:pos].encode('utf-8'))} in index key."
+            )
+    elif cls is list:
+        for v in value:
+            check_primary_key_strings(v)

@@ -360,7 +360,7 @@ class FeedStream(Stream):
             self.ready.set()
             await self.sub.wait()
             if self.squash and not isinstance(self.squash, bool) and self.squash > 0:
-                await trio.sleep(float(self.squash))
+                await self.sub.wait_for_backlog(float(self.squash))
             changes, skipped = self.sub.take()
             out: list = []
             if skipped:

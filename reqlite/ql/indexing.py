@@ -225,6 +225,9 @@ class IndexScan(Stream):
     def type_of_name(self) -> str:
         return self.kind_name_
 
+    def close(self) -> None:
+        self.done = True  # a stopped cursor or a satisfied limit reads no further
+
     async def next_batch(self, q: Any, hint: int) -> list | None:
         docs_prefix = self.cfg.docs_prefix
         while not self.done:
@@ -308,6 +311,11 @@ class ChainStream(Stream):
     def __init__(self, table: Table, parts: list[Stream]) -> None:
         super().__init__(table)
         self.parts = parts
+
+    def close(self) -> None:
+        for p in self.parts:
+            p.close()
+        self.parts = []
 
     async def next_batch(self, q: Any, hint: int) -> list | None:
         while self.parts:

@@ -44,6 +44,34 @@ INFINITE_MESSAGE = (
     "Cannot use an infinite stream with an aggregation function (`reduce`, `count`, etc.) "
     "or coerce it to an array."
 )
+FEED_TERMINAL_MESSAGE = (
+    "Cannot call a terminal (`reduce`, `count`, etc.) on an infinite stream (such as a changefeed)."
+)
+
+
+def changefeed_of(stream: Any) -> Any:
+    """The changefeed a stream reads from (through transformations), or None."""
+    depth = 0
+    while stream is not None and depth < 64:
+        if getattr(stream.__class__, "is_feed", False):
+            return stream
+        srcs = getattr(stream, "srcs", None)
+        if srcs:
+            for s_ in srcs:
+                f = changefeed_of(s_)
+                if f is not None:
+                    return f
+            return None
+        stream = getattr(stream, "src", None)
+        depth += 1
+    return None
+
+
+def infinite_error(stream: Any) -> ReqlQueryLogicError:
+    """RethinkDB's error for draining an infinite stream (its wording differs for feeds)."""
+    if changefeed_of(stream) is not None:
+        return ReqlQueryLogicError(FEED_TERMINAL_MESSAGE)
+    return ReqlQueryLogicError(INFINITE_MESSAGE)
 
 
 class Stream:
@@ -567,7 +595,7 @@ class GroupedStream(Stream):
         from ..datum.order import hashable
 
         if self.infinite:
-            raise ReqlQueryLogicError(INFINITE_MESSAGE)
+            raise infinite_error(self)
         groups: dict = {}
         size = 0
         limit = q.array_limit
@@ -629,7 +657,7 @@ async def to_list(q: Any, stream: Stream, limit_check: bool = True) -> Any:
     if stream.is_grouped:
         return await stream.materialize(q)  # type: ignore[attr-defined]
     if stream.infinite:
-        raise ReqlQueryLogicError(INFINITE_MESSAGE)
+        raise infinite_error(stream)
     if stream.is_array and stream.__class__ is ArrayStream:
         items = stream.remaining()  # type: ignore[attr-defined]
         stream.pos = len(stream.items)  # type: ignore[attr-defined]

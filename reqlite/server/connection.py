@@ -20,7 +20,7 @@ import trio
 from ..errors import ReqlError, ReqlInternalError
 from ..ql.context import QueryContext
 from ..ql.query import Atom, blame, start
-from ..ql.streams import Stream
+from ..ql.streams import Stream, changefeed_of
 from ..wire import (
     NEED_DATA,
     BadQuery,
@@ -69,7 +69,7 @@ class Cursor:
         self.scope: trio.CancelScope | None = None
         self.busy = False
         self.profile = False
-        feed = feed_of(stream)
+        feed = changefeed_of(stream)
         self.feed = feed is not None
         self.feed_stream = feed
         self.feed_note: int | None = feed.note if feed is not None else None
@@ -288,6 +288,8 @@ class Connection:
                 self.queries.pop(token, None)
 
     async def _run_continue(self, token: int, cur: Cursor) -> None:
+        if self.queries.get(token) is not cur:
+            return  # stopped between the CONTINUE's arrival and now
         cur.busy = True
         scope = trio.CancelScope()
         cur.scope = scope
@@ -412,24 +414,6 @@ class Connection:
         if cur.feed_note is not None:
             body += b',"n":[%d]' % cur.feed_note
         return body + b"}"
-
-
-def feed_of(stream: Any) -> Any:
-    """The changefeed a stream reads from (through transformations), or None."""
-    seen = 0
-    while stream is not None and seen < 64:
-        if getattr(stream.__class__, "is_feed", False):
-            return stream
-        srcs = getattr(stream, "srcs", None)
-        if srcs:
-            for s_ in srcs:
-                f = feed_of(s_)
-                if f is not None:
-                    return f
-            return None
-        stream = getattr(stream, "src", None)
-        seen += 1
-    return None
 
 
 def _is_partial(body: bytes) -> bool:

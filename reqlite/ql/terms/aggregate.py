@@ -24,12 +24,12 @@ from ...errors import ReqlNonExistenceError, ReqlQueryLogicError, ReqlResourceLi
 from ...wire.ql2 import TermType as T
 from ..streams import (
     DEFAULT_HINT,
-    INFINITE_MESSAGE,
     FilterStream,
     GroupedStream,
     Stream,
     TableScan,
     array_items,
+    infinite_error,
     sequence_error,
     sorted_grouped,
     to_stream,
@@ -195,7 +195,7 @@ _NONE = object()
 
 async def _drain(q: Any, stream: Stream, acc: Acc) -> Any:
     if stream.infinite:
-        raise ReqlQueryLogicError(INFINITE_MESSAGE)
+        raise infinite_error(stream)
     add = acc.add
     while True:
         batch = await stream.next_batch(q, DEFAULT_HINT)
@@ -210,7 +210,7 @@ async def _drain(q: Any, stream: Stream, acc: Acc) -> Any:
 async def grouped_terminal(q: Any, gs: GroupedStream, make: Callable[[], Acc]) -> GroupedData:
     """Run an accumulator per group of a grouped stream."""
     if gs.infinite:
-        raise ReqlQueryLogicError(INFINITE_MESSAGE)
+        raise infinite_error(gs)
     groups: dict = {}
     limit = q.array_limit
     if make is CountAcc:  # counting needs no accumulator objects
@@ -488,7 +488,7 @@ async def fold(q: Any, v: Any, base: Any, f: Function, emit: Function | None, fi
     items = array_items(v)
     stream = None if items is not None else to_stream(q, v)
     if stream is not None and stream.infinite:
-        raise ReqlQueryLogicError(INFINITE_MESSAGE)
+        raise infinite_error(stream)
     acc = base
     while True:
         if items is not None:

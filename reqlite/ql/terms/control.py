@@ -28,6 +28,8 @@ class Funcall(Term):
             return await f.call(q, [])
         first = await self.args[1].eval(q, env)
         rest = [as_datum(await a.eval(q, env)) for a in self.args[2:]]
+        if getattr(first, "is_grouped", False):
+            first = await first.materialize(q)
         if first.__class__ is GroupedData:
             out = {}
             for h, (key, value) in first.groups.items():

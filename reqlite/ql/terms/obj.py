@@ -178,6 +178,8 @@ class ObjOrSeqTerm(Term):
             for x in seq:
                 out.extend(await each(q, x))
             return out
+        if getattr(seq, "is_grouped", False):
+            return seq.transform(each, poly == FILTER)  # per element, within each group
         return EachStream(to_stream(q, seq), each, poly == FILTER)
 
     async def _datum_args(self, q: Any, env: dict, memo: dict) -> list:

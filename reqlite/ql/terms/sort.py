@@ -24,7 +24,6 @@ from ...errors import ReqlNonExistenceError, ReqlQueryLogicError
 from ...wire.ql2 import TermType as T
 from .. import indexing
 from ..streams import (
-    INFINITE_MESSAGE,
     ArrayStream,
     MapStream,
     NativeStream,
@@ -33,6 +32,7 @@ from ..streams import (
     array_items,
     check_array_limit,
     fast_call1,
+    infinite_error,
     to_list,
     to_stream,
 )
@@ -517,7 +517,7 @@ class Distinct(Term):
             batches = None
             stream = to_stream(q, v)
             if stream.infinite:
-                raise ReqlQueryLogicError(INFINITE_MESSAGE)
+                raise infinite_error(stream)
         i = 0
         while True:
             if batches is not None:

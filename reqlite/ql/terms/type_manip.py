@@ -180,6 +180,8 @@ async def coerce(q: Any, v: Any, target_name: str) -> Any:
     end = _TARGETS.get(target_name.upper())
     if end is None:
         raise ReqlQueryLogicError(f"Unknown Type: {target_name.upper()}")
+    if getattr(v, "is_grouped", False):
+        v = await v.materialize(q)  # a grouped stream converts group by group
     if v.__class__ is GroupedData:
         out = {}
         for h, (key, value) in v.groups.items():

@@ -29,7 +29,7 @@ from typing import Any
 
 import orjson
 
-from ...datum.keys import encode_key, rethinkdb_key_size
+from ...datum.keys import check_primary_key_strings, encode_key, rethinkdb_key_size
 from ...datum.order import datum_eq
 from ...datum.printing import print_datum
 from ...datum.types import REQL_TYPE, type_name
@@ -276,6 +276,7 @@ async def apply_writes(q: Any, table: Table, items: list[tuple[Any, Compute]], o
             continue
         try:
             raw_key = prefix + encode_key(key)
+            check_primary_key_strings(key)
             if rethinkdb_key_size(key) > 128:
                 raise WriteError(f"Primary key too long (max 127 characters): {print_datum(key)}")
         except (ReqlError, WriteError) as exc:
