@@ -27,7 +27,7 @@ from rethinkdb import r
 
 from .clients import point_get_client
 from .floor import floor_point_get
-from .harness import SERVER_PIDS, Result, base_parser, measure, percentile, rss_mb, server
+from .harness import SERVER_PIDS, Result, base_parser, measure, percentile, rss_parts_mb, server
 
 DB = "bench"
 
@@ -158,27 +158,27 @@ def main(argv: list[str] | None = None) -> int:
     print(f"floor: {floor.rate:,.0f} ops/s", flush=True)
     with server(args.port) as port:
         pid = SERVER_PIDS.get(port)
-        idle = rss_mb(pid)
+        idle = rss_parts_mb(pid)
         conn = r.connect("127.0.0.1", port)
         if DB in r.db_list().run(conn):
             r.db_drop(DB).run(conn)
         r.db_create(DB).run(conn)
         for res in crud(conn, duration):
-            rows.append((res, rss_mb(pid)))
+            rows.append((res, rss_parts_mb(pid)))
             print(f"{res.name}: {res.rate:,.0f} {res.unit}/s", flush=True)
         t0 = time.perf_counter()
         load(conn, "usertable", n, 1000)
         load_s = time.perf_counter() - t0
-        rows.append((Result(f"load {n:,} x 1 KB docs (batches of 1000, soft)", n, load_s, 0, 0, 0, "docs"), rss_mb(pid)))
+        rows.append((Result(f"load {n:,} x 1 KB docs (batches of 1000, soft)", n, load_s, 0, 0, 0, "docs"), rss_parts_mb(pid)))
         print(f"loaded {n} docs in {load_s:.1f}s", flush=True)
         for res in ycsb(conn, n, duration):
-            rows.append((res, rss_mb(pid)))
+            rows.append((res, rss_parts_mb(pid)))
             print(f"{res.name}: {res.rate:,.0f} ops/s", flush=True)
         for res in scans(conn, n, 2 if quick else 5):
-            rows.append((res, rss_mb(pid)))
+            rows.append((res, rss_parts_mb(pid)))
             print(f"{res.name}: {res.rate:,.0f} docs/s", flush=True)
         for res in concurrency(port, n, duration, levels):
-            rows.append((res, rss_mb(pid)))
+            rows.append((res, rss_parts_mb(pid)))
             print(f"{res.name}: {res.rate:,.0f} ops/s", flush=True)
         r.db_drop(DB).run(conn)
         conn.close()
@@ -187,23 +187,30 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"floor (driver + loopback + framing): {floor.rate:,.0f} ops/s, p50 {floor.p50_ms:.3f} ms")
     if idle is not None:
-        print(f"server RSS idle: {idle:.1f} MiB")
+        print(f"server RSS idle: {idle[0]:.1f} MiB heap + {idle[1]:.1f} MiB mapped files")
     print()
-    header = f"{'workload':<46} {'rate':>16} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'÷floor':>7} {'RSS MiB':>8}"
+    header = (
+        f"{'workload':<46} {'rate':>16} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'÷floor':>7}"
+        f" {'heap MiB':>9} {'map MiB':>8}"
+    )
     print(header)
     for res, mem in rows:
         ratio = f"{res.rate / floor.rate:.2f}" if res.unit == "ops" else ""
         rate = f"{res.rate:,.0f} {res.unit}/s"
-        mem_s = f"{mem:.0f}" if mem is not None else ""
-        print(f"{res.name:<46} {rate:>16} {res.p50_ms:>8.3f} {res.p95_ms:>8.3f} {res.p99_ms:>8.3f} {ratio:>7} {mem_s:>8}")
+        heap_s = f"{mem[0]:.0f}" if mem is not None else ""
+        map_s = f"{mem[1]:.0f}" if mem is not None else ""
+        print(
+            f"{res.name:<46} {rate:>16} {res.p50_ms:>8.3f} {res.p95_ms:>8.3f} {res.p99_ms:>8.3f} {ratio:>7}"
+            f" {heap_s:>9} {map_s:>8}"
+        )
     data = {
         "date": time.strftime("%Y-%m-%d"),
         "quick": quick,
         "floor_ops": floor.rate,
-        "idle_rss_mb": idle,
+        "idle_rss_mb": {"heap": idle[0], "mapped": idle[1]} if idle else None,
         "results": [
             {**res.__dict__, "rate": res.rate, "floor_ratio": res.rate / floor.rate if res.unit == "ops" else None,
-             "rss_mb": mem}
+             "rss_mb": {"heap": mem[0], "mapped": mem[1]} if mem else None}
             for res, mem in rows
         ],
     }

@@ -96,16 +96,25 @@ def base_parser(description: str) -> argparse.ArgumentParser:
 
 def rss_mb(pid: int | None) -> float | None:
     """Resident memory of a process in MiB (Linux), or None when unknown."""
+    parts = rss_parts_mb(pid)
+    return None if parts is None else parts[0] + parts[1]
+
+
+def rss_parts_mb(pid: int | None) -> tuple[float, float] | None:
+    """(anonymous, file-backed) resident MiB: the heap, and the LMDB map's cached pages."""
     if pid is None:
         return None
+    anon = file_ = 0.0
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024.0
+                if line.startswith("RssAnon:"):
+                    anon = int(line.split()[1]) / 1024.0
+                elif line.startswith("RssFile:") or line.startswith("RssShmem:"):
+                    file_ += int(line.split()[1]) / 1024.0
     except OSError:
         return None
-    return None
+    return anon, file_
 
 
 SERVER_PIDS: dict[int, int] = {}

@@ -154,6 +154,19 @@ def encode_index_value(value: Any) -> bytes:
     return encode_key(value)
 
 
+def primary_key_too_long(value: Any) -> bool:
+    """Whether RethinkDB would refuse ``value`` as a primary key for its length (> 127).
+
+    Quick for the common cases: a number's or a boolean's key string is never that long.
+    """
+    cls = value.__class__
+    if cls is str:
+        return len(value) > 127 and len(value.encode("utf-8")) > 127
+    if cls is int or cls is float or cls is bool:
+        return False
+    return rethinkdb_key_size(value) > 128
+
+
 def rethinkdb_key_size(value: Any) -> int:
     """Length of RethinkDB's own key string for a primary key (for its length limit).
 

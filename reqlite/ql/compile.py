@@ -56,9 +56,49 @@ _NESTED = -1
 MAX_DEPTH = 1000  # deeper term trees are refused rather than overflowing the stack
 
 
+class Compiled:
+    """A compiled query and what the compiler learnt on the way.
+
+    ``longest_literal`` is the length of the longest array literal folded into a datum
+    (RethinkDB checks ``array_limit`` when it builds each MAKE_ARRAY; folding happens
+    before the run options are known, so the query checks this once, before it runs),
+    and ``longest_literal_bt`` where it is.
+    """
+
+    __slots__ = ("term", "longest_literal", "longest_literal_bt")
+
+    def __init__(self) -> None:
+        self.term: Term | None = None
+        self.longest_literal = 0
+        self.longest_literal_bt: tuple = ()
+
+
+_current: Compiled | None = None  # the query being compiled (compilation never awaits)
+
+
+def compile_query(raw: Any) -> Compiled:
+    """Compile a query's term tree, noting its longest array literal."""
+    global _current
+    out = Compiled()
+    prev = _current
+    _current = out
+    try:
+        out.term = _compile(raw, (), 0, _NO_FUNC, True, 0)
+    finally:
+        _current = prev
+    return out
+
+
 def compile_term(raw: Any) -> Term:
     """Compile a JSON term tree; raises ReqlCompileError (or a runtime error for bad datums)."""
     return _compile(raw, (), 0, _NO_FUNC, True, 0)
+
+
+def _note_array(n: int, bt: tuple) -> None:
+    c = _current
+    if c is not None and n > c.longest_literal:
+        c.longest_literal = n
+        c.longest_literal_bt = bt
 
 
 def _compile(raw: Any, bt: tuple, depth: int, ivar: int | None, writes: bool, parent: int) -> Term:
@@ -68,13 +108,13 @@ def _compile(raw: Any, bt: tuple, depth: int, ivar: int | None, writes: bool, pa
     if cls is list:
         if raw and raw[0] == TT_MAKE_ARRAY and len(raw) == 2:
             try:
-                return DatumTerm(_plain_datum(raw, depth), bt)
+                return DatumTerm(_plain_datum(raw, depth, bt), bt)
             except _NotPlain:
                 pass
         return _compile_term(raw, bt, depth, ivar, writes, parent)
     if cls is dict:
         try:
-            return DatumTerm(_plain_datum(raw, depth), bt)
+            return DatumTerm(_plain_datum(raw, depth, bt), bt)
         except _NotPlain:
             return _compile_object(raw, bt, depth, ivar, writes)
     return DatumTerm(datum_from_json(raw), bt)
@@ -84,7 +124,7 @@ class _NotPlain(Exception):
     """The subtree holds a real term: compile it the general way."""
 
 
-def _plain_datum(raw: Any, depth: int) -> Any:
+def _plain_datum(raw: Any, depth: int, bt: tuple) -> Any:
     """Fast path for constant data (document literals): objects and MAKE_ARRAYs of datums.
 
     Produces exactly what the general path folds to; raises _NotPlain on any other term.
@@ -99,14 +139,16 @@ def _plain_datum(raw: Any, depth: int) -> Any:
             if c is str or c is bool or v is None:
                 out[k] = v
             else:
-                out[k] = _plain_datum(v, depth + 1)
+                out[k] = _plain_datum(v, depth + 1, bt)
         if "$reql_type$" in out:
             return datum_from_json(out, checked=True)
         return out
     if cls is list:
         if len(raw) != 2 or raw[0] != TT_MAKE_ARRAY or raw[1].__class__ is not list:
             raise _NotPlain
-        return [_plain_datum(v, depth + 1) for v in raw[1]]
+        items = raw[1]
+        _note_array(len(items), bt)
+        return [_plain_datum(v, depth + 1, bt) for v in items]
     return datum_from_json(raw)
 
 
@@ -180,6 +222,7 @@ def _compile_term(raw: list, bt: tuple, depth: int, ivar: int | None, writes: bo
     else:
         optargs = {}
         if tt == TT_MAKE_ARRAY and constant:
+            _note_array(len(args), bt)
             return DatumTerm([a.value for a in args], bt)
     lit = LITERAL_OK_ARGS.get(tt)
     if lit is not None:

@@ -13,9 +13,9 @@ from typing import Any
 
 from ..datum.types import REQL_TYPE, _Extreme
 from ..errors import ReqlCompileError, ReqlError, ReqlQueryLogicError
-from .compile import compile_term
+from .compile import compile_query, compile_term
 from .context import QueryContext
-from .streams import ArrayStream, Stream, check_literal_arrays, to_stream
+from .streams import ArrayStream, Stream, array_limit_error, to_stream
 from .term import Term, as_datum
 from .values import Database, GroupedData, SingleSelection, kind_of
 
@@ -60,10 +60,13 @@ class Atom:
 
 async def start(q: QueryContext, raw_term: Any, raw_optargs: dict) -> Atom | Stream:
     """Compile and evaluate a START query; returns an Atom or a Stream."""
-    term = compile_term(raw_term)
+    compiled = compile_query(raw_term)
     await apply_run_options(q, raw_optargs)
-    check_literal_arrays(q, term)
-    value = await term.eval(q, {})
+    if compiled.longest_literal > q.array_limit:
+        err = array_limit_error(q.array_limit)
+        err.term = _BacktraceOnly(compiled.longest_literal_bt)
+        raise err
+    value = await compiled.term.eval(q, {})
     return await classify_result(q, value)
 
 
@@ -149,6 +152,15 @@ def check_result_datum(value: Any) -> Any:
             if c is dict or c is list or c is _Extreme:
                 check_result_datum(v)
     return value
+
+
+class _BacktraceOnly:
+    """Stands for a term that was folded away, to blame an error on its position."""
+
+    __slots__ = ("bt",)
+
+    def __init__(self, bt: tuple) -> None:
+        self.bt = bt
 
 
 def blame(exc: ReqlError) -> list:

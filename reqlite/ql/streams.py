@@ -718,27 +718,6 @@ def is_sequence(value: Any) -> bool:
     return value.__class__ is list or isinstance(value, Stream) or getattr(value.__class__, "kind", None) == "TABLE"
 
 
-def check_literal_arrays(q: Any, term: Any) -> None:
-    """RethinkDB checks ``array_limit`` when it builds an array literal (MAKE_ARRAY); the
-    compiler folds those into datums, so check the folded arrays of a query (their top
-    level) once, before it runs."""
-    from .term import DatumTerm
-
-    limit = q.array_limit
-    todo = [term]
-    while todo:
-        t = todo.pop()
-        if t.__class__ is DatumTerm:
-            v = t.value
-            if v.__class__ is list and len(v) > limit:
-                err = array_limit_error(limit)
-                err.term = t
-                raise err
-            continue
-        todo.extend(t.args)
-        todo.extend(t.optargs.values())
-
-
 # -- a fast path for the simplest functions ----------------------------------------------
 #
 # ``lambda d: d['v']``, ``r.row['v'] > 3``, ``lambda d: d['n'] % 2 == 0``: per-element

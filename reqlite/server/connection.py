@@ -59,7 +59,7 @@ class Cursor:
 
     __slots__ = (
         "q", "stream", "buffer", "scope", "busy", "profile", "feed_note", "feed", "feed_stream",
-        "pump_scope", "pump_error", "pump_done", "wakeup",
+        "pump_scope", "pump_error", "pump_done", "wakeup", "running",
     )
 
     def __init__(self, q: QueryContext, stream: Stream) -> None:
@@ -78,11 +78,29 @@ class Cursor:
         self.pump_error: BaseException | None = None
         self.pump_done = False
         self.wakeup = trio.Event()
+        self.running: Running | None = None  # the START computing the first batch
 
     def close(self) -> None:
+        if self.running is not None:
+            self.running.cancel()
         if self.pump_scope is not None:
             self.pump_scope.cancel()
         self.stream.close()
+
+
+class Running:
+    """A START being evaluated: STOP cancels it through the scope of the task running it."""
+
+    __slots__ = ("scope", "cancelled")
+
+    def __init__(self) -> None:
+        self.scope: trio.CancelScope | None = None
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        if self.scope is not None:
+            self.scope.cancel()
 
 
 class Connection:
@@ -93,7 +111,7 @@ class Connection:
         self.wire = ServerConnection(
             server.lookup_credentials, server_version=server.server_version
         )
-        self.queries: dict[int, Cursor | trio.CancelScope] = {}
+        self.queries: dict[int, Cursor | Running] = {}
         self.noreply_outstanding = 0
         self.noreply_idle = trio.Event()
         self.noreply_idle.set()
@@ -180,18 +198,18 @@ class Connection:
                 )
                 return
             noreply = _truthy_optarg(event.global_optargs.get("noreply"))
-            scope = trio.CancelScope()
+            running = Running()
             if noreply:
                 self.noreply_outstanding += 1
                 self.noreply_idle = trio.Event() if self.noreply_idle.is_set() else self.noreply_idle
             else:
-                self.queries[event.token] = scope
+                self.queries[event.token] = running
             worker = self.idle_worker
             if worker is not None:
                 self.idle_worker = None
-                trio.lowlevel.reschedule(worker, outcome.Value((event, scope, noreply)))
+                trio.lowlevel.reschedule(worker, outcome.Value((event, running, noreply)))
             else:
-                nursery.start_soon(self._query_task, event, scope, noreply)
+                nursery.start_soon(self._query_task, event, running, noreply)
         elif isinstance(event, ContinueQuery):
             cur = self.queries.get(event.token)
             if not isinstance(cur, Cursor) or cur.busy:
@@ -213,7 +231,7 @@ class Connection:
                     entry.scope.cancel()
                 entry.close()
             else:
-                entry.cancel()
+                entry.cancel()  # a START still running
             nursery.start_soon(self._respond, event.token, {"t": SUCCESS_SEQUENCE, "r": []})
         elif isinstance(event, NoreplyWait):
             nursery.start_soon(self._run_noreply_wait, event.token)
@@ -226,15 +244,31 @@ class Connection:
         elif isinstance(event, HandshakeComplete):
             self.username = event.username
 
-    async def _query_task(self, event: StartQuery, scope: trio.CancelScope, noreply: bool) -> None:
+    async def _query_task(self, event: StartQuery, running: Running, noreply: bool) -> None:
         """Run a START; then, if no other task is parked for the next one, park and wait.
 
         Queries still run concurrently (a START arriving while every task is busy spawns a
-        new one), but a client sending one query at a time reuses a single task.
+        new one), but a client sending one query at a time reuses a single task. The task
+        runs its queries inside one cancel scope (entering a scope per query costs more
+        than the rest of a point read): a STOP cancels the scope of the task running that
+        query, and the task then carries on with a fresh scope.
         """
-        item = (event, scope, noreply)
+        item: Any = (event, running, noreply)
         while True:
-            await self._run_start(*item)
+            with trio.CancelScope() as scope:
+                while True:
+                    event, running, noreply = item
+                    running.scope = scope
+                    try:
+                        if not running.cancelled:
+                            await self._run_start(event, running, noreply)
+                    finally:
+                        running.scope = None
+                    if self.idle_worker is not None or self.closed:
+                        return
+                    self.idle_worker = trio.lowlevel.current_task()
+                    item = await trio.lowlevel.wait_task_rescheduled(self._abort_idle)
+            # A STOP cancelled the query this task was running: go on with a new scope.
             if self.idle_worker is not None or self.closed:
                 return
             self.idle_worker = trio.lowlevel.current_task()
@@ -248,44 +282,48 @@ class Connection:
         await self.noreply_idle.wait()
         await self._respond(token, {"t": WAIT_COMPLETE, "r": []})
 
-    async def _run_start(self, event: StartQuery, scope: trio.CancelScope, noreply: bool) -> None:
+    async def _run_start(self, event: StartQuery, running: Running, noreply: bool) -> None:
         token = event.token
         started = time.perf_counter()
         q = QueryContext(self.server.store, server=self.server, conn=self)
         profile = _truthy_optarg(event.global_optargs.get("profile"))
         body: dict | bytes | None = None
         try:
-            with scope:
-                try:
-                    result = await start(q, event.term, event.global_optargs)
-                    if isinstance(result, Atom):
-                        body = _atom_body(result, profile, started)
-                    else:
-                        cur = Cursor(q, result)
-                        cur.profile = profile
-                        if not noreply:
-                            self.queries[token] = cur
-                        body = await self._next_batch_body(cur, token, first=True, started=started)
-                except ReqlError as exc:
-                    body = _error_body(exc)
-                except Exception as exc:  # noqa: BLE001 - a bug must not kill the connection
-                    log.exception("internal error in query %s from %s", token, self.peer)
-                    body = _error_body(ReqlInternalError(f"Internal error: {exc!r}"))
-            if scope.cancelled_caught:
+            try:
+                result = await start(q, event.term, event.global_optargs)
+                if isinstance(result, Atom):
+                    body = _atom_body(result, profile, started)
+                else:
+                    cur = Cursor(q, result)
+                    cur.profile = profile
+                    cur.running = running
+                    if not noreply:
+                        self.queries[token] = cur
+                    body = await self._next_batch_body(cur, token, first=True, started=started)
+                    cur.running = None
+            except ReqlError as exc:
+                body = _error_body(exc)
+            except Exception as exc:  # noqa: BLE001 - a bug must not kill the connection
+                log.exception("internal error in query %s from %s", token, self.peer)
+                body = _error_body(ReqlInternalError(f"Internal error: {exc!r}"))
+            if body is None or noreply or running.cancelled:
                 return
-            if body is None:
-                return
-            if not noreply:
-                if body.get("t") != SUCCESS_PARTIAL if isinstance(body, dict) else not _is_partial(body):
-                    self.queries.pop(token, None)
-                await self._respond(token, body)
+            # From here on a STOP can no longer cancel this query (its answer is going out).
+            running.scope = None
+            if body.get("t") != SUCCESS_PARTIAL if isinstance(body, dict) else not _is_partial(body):
+                self.queries.pop(token, None)
+            await self._respond(token, body)
         finally:
             if noreply:
                 self.noreply_outstanding -= 1
                 if self.noreply_outstanding == 0:
                     self.noreply_idle.set()
-            elif token in self.queries and not isinstance(self.queries.get(token), Cursor):
+            elif self.queries.get(token) is running:
                 self.queries.pop(token, None)
+            elif running.cancelled:
+                entry = self.queries.get(token)
+                if isinstance(entry, Cursor) and entry.running is running:
+                    self.queries.pop(token, None)
 
     async def _run_continue(self, token: int, cur: Cursor) -> None:
         if self.queries.get(token) is not cur:

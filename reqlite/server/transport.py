@@ -30,6 +30,7 @@ class FastSocketStream:
         self.sock = sock
         self._send_lock = trio.Lock()
         self._closed = False
+        self._drained = False
 
     @classmethod
     def from_trio(cls, stream: trio.SocketStream) -> FastSocketStream:
@@ -43,11 +44,17 @@ class FastSocketStream:
     async def receive_some(self, max_bytes: int = 65536) -> bytes:
         """Up to ``max_bytes`` bytes; b"" at end of stream."""
         sock = self.sock
+        if self._drained:
+            # The last read emptied the kernel buffer: a client waiting for our answer
+            # has sent nothing more, so wait first instead of a recv() that would fail.
+            await trio.lowlevel.wait_readable(sock)
         while True:
             if self._closed:
                 raise trio.ClosedResourceError("stream closed")
             try:
-                return sock.recv(max_bytes)
+                data = sock.recv(max_bytes)
+                self._drained = len(data) < max_bytes
+                return data
             except _WOULD_BLOCK:
                 await trio.lowlevel.wait_readable(sock)
             except OSError as exc:
@@ -72,6 +79,7 @@ class FastSocketStream:
             lock.acquire_nowait()  # free: we have not yielded since checking
         else:
             await lock.acquire()
+        total = len(data)
         try:
             while view:
                 if self._closed:
@@ -84,6 +92,15 @@ class FastSocketStream:
                 except OSError as exc:
                     raise trio.BrokenResourceError(str(exc)) from exc
                 view = view[n:]
+        except BaseException:
+            if 0 < len(view) < total:
+                # Interrupted (cancelled) mid-frame: the byte stream is no longer framed
+                # correctly, so end the connection rather than send garbage after it.
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            raise
         finally:
             lock.release()
 

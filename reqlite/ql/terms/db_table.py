@@ -315,9 +315,9 @@ class Get(Term):
             raise type_error("TABLE", table)
         key = as_datum(await self.args[1].eval(q, env))
         check_pkey_value(key)
-        from ...datum.keys import rethinkdb_key_size
+        from ...datum.keys import primary_key_too_long
 
-        if rethinkdb_key_size(key) > 128:
+        if primary_key_too_long(key):
             return SingleSelection(table, key, None)
         raw_key = table.config.docs_prefix + encode_key(key)
         with q.store.read() as txn:

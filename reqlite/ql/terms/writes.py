@@ -29,7 +29,7 @@ from typing import Any
 
 import orjson
 
-from ...datum.keys import check_primary_key_strings, encode_key, rethinkdb_key_size
+from ...datum.keys import check_primary_key_strings, encode_key, primary_key_too_long
 from ...datum.order import datum_eq
 from ...datum.printing import print_datum
 from ...datum.types import REQL_TYPE, type_name
@@ -277,7 +277,7 @@ async def apply_writes(q: Any, table: Table, items: list[tuple[Any, Compute]], o
         try:
             raw_key = prefix + encode_key(key)
             check_primary_key_strings(key)
-            if rethinkdb_key_size(key) > 128:
+            if primary_key_too_long(key):
                 raise WriteError(f"Primary key too long (max 127 characters): {print_datum(key)}")
         except (ReqlError, WriteError) as exc:
             results[i] = out.error(_error_message(exc), None)
