@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import trio
 from rethinkdb import r
@@ -28,7 +29,7 @@ from reqlite.wire import (
     make_scram_credentials,
 )
 
-from .harness import ROOT, base_parser, measure, print_table
+from .harness import ROOT, Result, base_parser, measure, print_table
 
 ANSWER = b'{"t":1,"r":[{"id":1,"name":"benchmark document","n":0}]}'
 CREDS = make_scram_credentials("")
@@ -105,6 +106,44 @@ def floor_point_get(duration: float, port: int | None = None):
         return run(port)
     with floor_server() as p:
         return run(p)
+
+
+def interleaved_ratio(port: int, table: Any, keys: list, rounds: int = 6, seconds: float = 1.0) -> tuple[Result, Result]:
+    """Point gets against reqlite and against the floor, alternating short runs.
+
+    The machine's speed drifts (other load, CPU frequency, a VM's neighbours) by more
+    than the effects being measured, so the two are measured turn about, close in time,
+    and the ratio is taken over the sums.
+    """
+    with floor_server() as fport:
+        fconn = r.connect("127.0.0.1", fport)
+        rconn = r.connect("127.0.0.1", port)
+        ft = r.db("bench").table("crud")
+        f_lat: list[float] = []
+        r_lat: list[float] = []
+        f_time = r_time = 0.0
+        for _ in range(rounds):
+            res = measure("floor", lambda i: ft.get(i).run(fconn), seconds)
+            f_lat.append(res)
+            f_time += res.seconds
+            res = measure("point get", lambda i: table.get(keys[i % len(keys)]).run(rconn), seconds)
+            r_lat.append(res)
+            r_time += res.seconds
+        fconn.close(noreply_wait=False)
+        rconn.close()
+
+    def merge(name: str, parts: list[Result], total: float) -> Result:
+        ops = sum(p.ops for p in parts)
+        return Result(
+            name,
+            ops,
+            total,
+            sorted(p.p50_ms for p in parts)[len(parts) // 2],
+            sorted(p.p95_ms for p in parts)[len(parts) // 2],
+            sorted(p.p99_ms for p in parts)[len(parts) // 2],
+        )
+
+    return merge("floor (fixed SUCCESS_ATOM)", f_lat, f_time), merge("point get (interleaved)", r_lat, r_time)
 
 
 def main(argv: list[str] | None = None) -> int:
