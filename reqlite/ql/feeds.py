@@ -21,7 +21,15 @@ from ..changefeeds.hub import DEFAULT_QUEUE_SIZE, ChangefeedHub, Subscription
 from ..datum.keys import encode_key
 from ..datum.order import datum_eq
 from ..errors import ReqlError, ReqlQueryLogicError
-from .streams import ArrayStream, FilterStream, MapStream, SliceStream, Stream, TableScan
+from .streams import (
+    ArrayStream,
+    FilterStream,
+    MapStream,
+    NativeStream,
+    SliceStream,
+    Stream,
+    TableScan,
+)
 from .term import as_datum
 from .values import SingleSelection, Table
 
@@ -138,7 +146,7 @@ async def analyze(q: Any, value: Any) -> FeedSource:
 
             transforms.append(do_filter)
             node = node.src
-        elif hasattr(node, "fn") and hasattr(node, "src") and node.__class__.__name__ in ("NativeStream", "EachStream"):
+        elif isinstance(node, NativeStream):
             fn = node.fn
             transforms.append(fn)
             node = node.src

@@ -95,19 +95,10 @@ class Catalog:
         dbs: dict[str, DatabaseConfig] = {}
         tables: dict[tuple[str, str], TableConfig] = {}
         with self.engine.read() as txn:
-            cur = txn.cursor()
-            if cur.set_range(layout.DATABASES):
-                for key, value in cur:
-                    if not key.startswith(layout.DATABASES):
-                        break
-                    d = orjson.loads(value)
-                    dbs[d["name"]] = DatabaseConfig(d["id"], d["name"], d["created_at"])
-            loaded = []
-            if cur.set_range(layout.TABLES):
-                for key, value in cur:
-                    if not key.startswith(layout.TABLES):
-                        break
-                    loaded.append(TableConfig.from_json(orjson.loads(value)))
+            for _, value in _items_with_prefix(txn, layout.DATABASES):
+                d = orjson.loads(value)
+                dbs[d["name"]] = DatabaseConfig(d["id"], d["name"], d["created_at"])
+            loaded = [TableConfig.from_json(orjson.loads(v)) for _, v in _items_with_prefix(txn, layout.TABLES)]
             for t in loaded:
                 epoch = txn.get(layout.index_epoch_key(t.id))
                 if epoch:
@@ -179,15 +170,7 @@ class Catalog:
             d = orjson.loads(raw)
             cfg = DatabaseConfig(d["id"], d["name"], d["created_at"])
             dropped = []
-            prefix = layout.tables_of_db_prefix(name)
-            cur = txn.cursor()
-            keys = []
-            if cur.set_range(prefix):
-                for k, v in cur:
-                    if not k.startswith(prefix):
-                        break
-                    keys.append((k, v))
-            for k, v in keys:
+            for k, v in _items_with_prefix(txn, layout.tables_of_db_prefix(name)):
                 t = TableConfig.from_json(orjson.loads(v))
                 dropped.append(t)
                 _delete_table_keys(txn, t)
@@ -304,15 +287,7 @@ class Catalog:
             txn.delete(key)
             txn.put(new_key, orjson.dumps(new.to_json()))
             txn.put(layout.database_id_key(old.id), new_name.encode())
-            prefix = layout.tables_of_db_prefix(name)
-            moved = []
-            cur = txn.cursor()
-            if cur.set_range(prefix):
-                for k, v in cur:
-                    if not k.startswith(prefix):
-                        break
-                    moved.append((k, v))
-            for k, v in moved:
+            for k, v in _items_with_prefix(txn, layout.tables_of_db_prefix(name)):
                 t = orjson.loads(v)
                 t["db"] = new_name
                 txn.delete(k)
@@ -479,16 +454,21 @@ def sync_job(txn) -> bool:
     return True
 
 
-def _move_prefix(txn, old: bytes, new: bytes) -> None:
-    """Move every key under ``old`` to the same suffix under ``new``."""
-    cur = txn.cursor()
+def _items_with_prefix(txn, prefix: bytes) -> list[tuple[bytes, bytes]]:
+    """Every (key, value) whose key starts with ``prefix``, in key order."""
     items = []
-    if cur.set_range(old):
+    cur = txn.cursor()
+    if cur.set_range(prefix):
         for k, v in cur:
-            if not k.startswith(old):
+            if not k.startswith(prefix):
                 break
             items.append((k, v))
-    for k, v in items:
+    return items
+
+
+def _move_prefix(txn, old: bytes, new: bytes) -> None:
+    """Move every key under ``old`` to the same suffix under ``new``."""
+    for k, v in _items_with_prefix(txn, old):
         txn.delete(k)
         txn.put(new + k[len(old):], v)
 

@@ -15,10 +15,10 @@ from typing import Any
 from ...datum.order import hashable
 from ...errors import ReqlNonExistenceError, ReqlQueryLogicError
 from ...wire.ql2 import TermType as T
-from ..streams import check_array_limit, to_list, to_stream
+from ..streams import NativeStream, check_array_limit, to_list, to_stream
 from ..term import REGISTRY, Term, as_datum, register, type_error
 from ..values import GroupedData
-from .obj import EachStream, WithFields, per_group
+from .obj import WithFields, per_group
 
 
 def datum_array(value: Any) -> list:
@@ -179,7 +179,8 @@ class Difference(Term):
             for x in src:
                 out.extend(await keep(q, x))
             return out
-        return EachStream(to_stream(q, src), keep, True)
+        stream = to_stream(q, src)
+        return NativeStream(stream, keep, stream.table)
 
 
 def _is_datumish(v: Any) -> bool:

@@ -25,7 +25,7 @@ from ...datum.types import REQL_TYPE, type_name
 from ...errors import ReqlNonExistenceError, ReqlQueryLogicError
 from ...wire.ql2 import TermType as T
 from ..datum_input import sanitize_pseudo
-from ..streams import Stream, to_stream
+from ..streams import NativeStream, Stream, to_stream
 from ..term import Term, as_datum, as_function, as_string, print_value, register
 from ..values import GroupedData, kind_of
 
@@ -75,42 +75,6 @@ async def per_group(g: GroupedData, fn: Callable[[Any], Awaitable[Any]]) -> Grou
     for h, (key, value) in g.groups.items():
         out[h] = (key, as_datum(await fn(value)))
     return GroupedData(out)
-
-
-class EachStream(Stream):
-    """A lazy per-element operation: ``fn(q, x)`` returns the (zero or more) outputs of x.
-
-    With ``keep_table`` (filters) the stream stays a selection of its source's table.
-    """
-
-    __slots__ = ("src", "fn")
-
-    def __init__(self, src: Stream, fn: Callable[[Any, Any], Awaitable[list]], keep_table: bool) -> None:
-        super().__init__(src.table if keep_table else None)
-        self.src = src
-        self.fn = fn
-
-    @property
-    def infinite(self) -> bool:  # type: ignore[override]
-        return self.src.infinite
-
-    def type_of_name(self) -> str:
-        return self.src.type_of_name() if self.table is not None else "STREAM"
-
-    async def next_batch(self, q: Any, hint: int) -> list | None:
-        fn = self.fn
-        while True:
-            batch = await self.src.next_batch(q, hint)
-            if batch is None:
-                return None
-            out: list = []
-            for x in batch:
-                out.extend(await fn(q, x))
-            if out:
-                return out
-
-    def close(self) -> None:
-        self.src.close()
 
 
 # -- the obj_or_seq machinery ---------------------------------------------------------
@@ -180,7 +144,8 @@ class ObjOrSeqTerm(Term):
             return out
         if getattr(seq, "is_grouped", False):
             return seq.transform(each, poly == FILTER)  # per element, within each group
-        return EachStream(to_stream(q, seq), each, poly == FILTER)
+        src = to_stream(q, seq)
+        return NativeStream(src, each, src.table if poly == FILTER else None)
 
     async def _datum_args(self, q: Any, env: dict, memo: dict) -> list:
         args = memo.get("args")
@@ -588,7 +553,6 @@ class Object(Term):
 
 __all__ = [
     "Bracket",
-    "EachStream",
     "GetField",
     "HasFields",
     "Keys",
