@@ -356,6 +356,10 @@ class FeedStream(Stream):
             value = out[0]
         return value
 
+    def _virtual_table(self) -> bool:
+        spec = getattr(self.src.table, "spec", None)
+        return spec is not None and getattr(spec, "virtual", False)
+
     # -- reading -------------------------------------------------------------------
 
     async def next_batch(self, q: Any, hint: int) -> list | None:
@@ -366,7 +370,18 @@ class FeedStream(Stream):
                 return out
         while True:
             self.ready.set()
-            await self.sub.wait()
+            if self._virtual_table():
+                # A system table changes with the catalog, not through writes: look again
+                # every half second (the comparison publishes what changed).
+                with trio.move_on_after(0.5):
+                    await self.sub.wait()
+                if not self.sub.pending and not self.sub.skipped:
+                    from .terms.admin import materialize
+
+                    await materialize(q, self.src.table)
+                    continue
+            else:
+                await self.sub.wait()
             if self.squash and not isinstance(self.squash, bool) and self.squash > 0:
                 await self.sub.wait_for_backlog(float(self.squash))
             changes, skipped = self.sub.take()

@@ -201,6 +201,7 @@ async def materialize(q: Any, table: SystemTable) -> None:
         same_count = txn.get(count_key) == count
     if existing == rows and same_count:
         return
+    changes = _row_changes(existing, rows)
 
     def job(txn: Any) -> None:
         cur = txn.cursor()
@@ -213,6 +214,22 @@ async def materialize(q: Any, table: SystemTable) -> None:
         txn.put(count_key, count)
 
     await q.store.write(job, hard=False)
+    if changes:
+        from ..feeds import publish
+
+        publish(q, table.config, changes)
+
+
+def _row_changes(before: list[tuple[bytes, bytes]], after: list[tuple[bytes, bytes]]) -> list[tuple[Any, Any]]:
+    """(old, new) row pairs between two materialisations (for changefeeds on system tables)."""
+    old = dict(before)
+    new = dict(after)
+    out: list[tuple[Any, Any]] = []
+    for k in sorted(old.keys() | new.keys()):
+        o, n = old.get(k), new.get(k)
+        if o != n:
+            out.append((orjson.loads(o) if o is not None else None, orjson.loads(n) if n is not None else None))
+    return out
 
 
 async def open_system_table(q: Any, name: str, fmt: str = "name", read_mode: str = "single") -> SystemTable:
