@@ -363,15 +363,17 @@ class GetAll(Term):
                 seen_values.add(ek)
                 parts.append(indexing.equal_scan(q, table, index, spec, k))
             return indexing.ChainStream(table, parts)
-        docs = []
+        raw_keys: list[bytes] = []
         seen = set()
+        prefix = table.config.docs_prefix
         for k in keys:
             check_pkey_value(k)
             ek = encode_key(k)
             if ek in seen:
                 continue
             seen.add(ek)
-            d = read_doc(q, table, k)
-            if d is not None:
-                docs.append(d)
+            raw_keys.append(prefix + ek)
+        with q.store.read() as txn:  # one snapshot for all the keys
+            found = [txn.get(k) for k in raw_keys]
+        docs = [orjson.loads(raw) for raw in found if raw is not None]
         return ArrayStream(docs, table=table, is_array=False)
