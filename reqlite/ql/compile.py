@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..datum.types import MAX_SAFE_INT
 from ..errors import ReqlCompileError
 from ..wire.ql2 import TermType as T
 from . import terms as _terms  # noqa: F401  (registers every term family)
@@ -138,8 +139,12 @@ def _plain_datum(raw: Any, depth: int, bt: tuple) -> Any:
             c = v.__class__
             if c is str or c is bool or v is None:
                 out[k] = v
-            else:
+            elif c is int and -MAX_SAFE_INT <= v <= MAX_SAFE_INT:
+                out[k] = v
+            elif c is dict or c is list:
                 out[k] = _plain_datum(v, depth + 1, bt)
+            else:
+                out[k] = datum_from_json(v)
         if "$reql_type$" in out:
             return datum_from_json(out, checked=True)
         return out
@@ -148,7 +153,16 @@ def _plain_datum(raw: Any, depth: int, bt: tuple) -> Any:
             raise _NotPlain
         items = raw[1]
         _note_array(len(items), bt)
-        return [_plain_datum(v, depth + 1, bt) for v in items]
+        out_list = []
+        for v in items:
+            c = v.__class__
+            if c is str or c is bool or v is None or (c is int and -MAX_SAFE_INT <= v <= MAX_SAFE_INT):
+                out_list.append(v)
+            elif c is dict or c is list:
+                out_list.append(_plain_datum(v, depth + 1, bt))
+            else:
+                out_list.append(datum_from_json(v))
+        return out_list
     return datum_from_json(raw)
 
 

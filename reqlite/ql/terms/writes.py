@@ -37,7 +37,7 @@ from ...errors import ReqlError, ReqlOpFailedError, ReqlQueryLogicError
 from ...storage import DocWrite, layout, write_docs_job
 from ...wire.ql2 import TermType as T
 from ..streams import DEFAULT_HINT, Stream, to_stream
-from ..term import Term, as_bool, as_datum, as_function, as_string, register, type_error
+from ..term import DatumTerm, Term, as_bool, as_datum, as_function, as_string, register, type_error
 from ..values import Function, SingleSelection, Table, kind_of
 from .db_table import check_durability
 from .obj import merge_datums, strip_literals
@@ -465,8 +465,11 @@ class Insert(Term):
         else:
             value = as_datum(value)
             docs = value if value.__class__ is list else [value]
+            literal_free = self.args[1].__class__ is DatumTerm
             for i in range(0, len(docs), DEFAULT_HINT):
-                await self._insert_batch(q, table, docs[i : i + DEFAULT_HINT], conflict, out, generated, skipped_keys)
+                await self._insert_batch(
+                    q, table, docs[i : i + DEFAULT_HINT], conflict, out, generated, skipped_keys, literal_free
+                )
         stats = finish_stats(q, out)
         if generated:
             stats["generated_keys"] = generated
@@ -478,7 +481,11 @@ class Insert(Term):
             )
         return stats
 
-    async def _insert_batch(self, q, table, docs, conflict, out, generated, skipped_keys) -> None:
+    async def _insert_batch(
+        self, q, table, docs, conflict, out, generated, skipped_keys, literal_free: bool = False
+    ) -> None:
+        """``literal_free``: the documents came as constants from the client, which cannot
+        hold ``r.literal`` (only a Literal term makes one), so skip looking for it."""
         pk = table.primary_key
         items: list[tuple[Any, Compute]] = []
         errors: list[tuple[int, str]] = []
@@ -488,7 +495,8 @@ class Insert(Term):
                     (len(items), f"Inserted value must be an OBJECT (got {type_name(doc)}):\n{print_datum(doc)}")
                 )
                 continue
-            doc = strip_literals(doc)
+            if not literal_free:
+                doc = strip_literals(doc)
             if pk not in doc:
                 key = str(uuid.uuid4())
                 doc = {**doc, pk: key}
