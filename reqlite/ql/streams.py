@@ -234,6 +234,15 @@ class TableScan(Stream):
         return c
 
     async def next_batch(self, q: Any, hint: int) -> list | None:
+        raw = await self.next_raw_batch(q, hint)
+        if raw is None:
+            return None
+        loads = orjson.loads
+        return [loads(v) for v in raw]
+
+    async def next_raw_batch(self, q: Any, hint: int) -> list[bytes] | None:
+        """The next documents as stored (JSON bytes): for a server sending a plain table
+        scan to a client, which needs no decode and re-encode."""
         if self.done:
             return None
         from ..storage import scan
@@ -247,9 +256,8 @@ class TableScan(Stream):
         if not rows:
             return None
         self.last_key = rows[-1][0]
-        loads = orjson.loads
         await q.checkpoint()
-        return [loads(v) for _, v in rows]
+        return [v for _, v in rows]
 
     def close(self) -> None:
         self.done = True  # nothing more is read (a stopped cursor, a satisfied limit)

@@ -20,7 +20,7 @@ import trio
 from ..errors import ReqlError, ReqlInternalError
 from ..ql.context import QueryContext
 from ..ql.query import Atom, blame, start
-from ..ql.streams import Stream, changefeed_of
+from ..ql.streams import Stream, TableScan, changefeed_of
 from ..wire import (
     NEED_DATA,
     BadQuery,
@@ -423,7 +423,25 @@ class Connection:
         done = False
         dumps = orjson.dumps
         buffer = cur.buffer
-        while len(encoded) < max_rows:
+        if cur.stream.__class__ is TableScan:
+            # A plain table scan: stored documents go out as stored.
+            while len(encoded) < max_rows:
+                if not buffer:
+                    raw = await cur.stream.next_raw_batch(cur.q, min(max_rows - len(encoded), 1000))
+                    if raw is None:
+                        done = True
+                        break
+                    buffer.extend(raw)
+                take = min(len(buffer), max_rows - len(encoded))
+                chunk = buffer[:take]
+                del buffer[:take]
+                encoded.extend(chunk)
+                size += sum(len(b) for b in chunk)
+                if size >= max_bytes or time.monotonic() >= deadline:
+                    break
+            if not done and not buffer and cur.stream.done:  # type: ignore[attr-defined]
+                done = True  # exhausted: say so now rather than after an empty CONTINUE
+        while not done and len(encoded) < max_rows and cur.stream.__class__ is not TableScan:
             if not buffer:
                 batch = await cur.stream.next_batch(cur.q, min(max_rows - len(encoded), 1000))
                 if batch is None:
