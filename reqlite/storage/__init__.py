@@ -13,7 +13,7 @@ from typing import Any
 import trio
 
 from .catalog import Catalog, DatabaseConfig, TableConfig
-from .docs import ANY, DocWrite, get_doc, scan, write_docs_job
+from .docs import ANY, DocWrite, get_doc, items_with_prefix, scan, write_docs_job
 from .engine import DEFAULT_MAP_SIZE, Engine, StorageError, WriteJob
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "StorageError",
     "TableConfig",
     "get_doc",
+    "items_with_prefix",
     "scan",
     "write_docs_job",
 ]

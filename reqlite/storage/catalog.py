@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from . import layout
+from .docs import items_with_prefix
 from .engine import Engine
 
 
@@ -95,10 +96,10 @@ class Catalog:
         dbs: dict[str, DatabaseConfig] = {}
         tables: dict[tuple[str, str], TableConfig] = {}
         with self.engine.read() as txn:
-            for _, value in _items_with_prefix(txn, layout.DATABASES):
+            for _, value in items_with_prefix(txn, layout.DATABASES):
                 d = orjson.loads(value)
                 dbs[d["name"]] = DatabaseConfig(d["id"], d["name"], d["created_at"])
-            loaded = [TableConfig.from_json(orjson.loads(v)) for _, v in _items_with_prefix(txn, layout.TABLES)]
+            loaded = [TableConfig.from_json(orjson.loads(v)) for _, v in items_with_prefix(txn, layout.TABLES)]
             for t in loaded:
                 epoch = txn.get(layout.index_epoch_key(t.id))
                 if epoch:
@@ -170,7 +171,7 @@ class Catalog:
             d = orjson.loads(raw)
             cfg = DatabaseConfig(d["id"], d["name"], d["created_at"])
             dropped = []
-            for k, v in _items_with_prefix(txn, layout.tables_of_db_prefix(name)):
+            for k, v in items_with_prefix(txn, layout.tables_of_db_prefix(name)):
                 t = TableConfig.from_json(orjson.loads(v))
                 dropped.append(t)
                 _delete_table_keys(txn, t)
@@ -287,7 +288,7 @@ class Catalog:
             txn.delete(key)
             txn.put(new_key, orjson.dumps(new.to_json()))
             txn.put(layout.database_id_key(old.id), new_name.encode())
-            for k, v in _items_with_prefix(txn, layout.tables_of_db_prefix(name)):
+            for k, v in items_with_prefix(txn, layout.tables_of_db_prefix(name)):
                 t = orjson.loads(v)
                 t["db"] = new_name
                 txn.delete(k)
@@ -454,21 +455,9 @@ def sync_job(txn) -> bool:
     return True
 
 
-def _items_with_prefix(txn, prefix: bytes) -> list[tuple[bytes, bytes]]:
-    """Every (key, value) whose key starts with ``prefix``, in key order."""
-    items = []
-    cur = txn.cursor()
-    if cur.set_range(prefix):
-        for k, v in cur:
-            if not k.startswith(prefix):
-                break
-            items.append((k, v))
-    return items
-
-
 def _move_prefix(txn, old: bytes, new: bytes) -> None:
     """Move every key under ``old`` to the same suffix under ``new``."""
-    for k, v in _items_with_prefix(txn, old):
+    for k, v in items_with_prefix(txn, old):
         txn.delete(k)
         txn.put(new + k[len(old):], v)
 

@@ -86,6 +86,18 @@ def write_docs_job(table_id: str, writes: list[DocWrite]):
     return job
 
 
+def items_with_prefix(txn, prefix: bytes) -> list[tuple[bytes, bytes]]:
+    """Every (key, value) whose key starts with ``prefix``, in key order."""
+    items = []
+    cur = txn.cursor()
+    if cur.set_range(prefix):
+        for k, v in cur:
+            if not k.startswith(prefix):
+                break
+            items.append((k, v))
+    return items
+
+
 def get_doc(txn, key: bytes) -> bytes | None:
     return txn.get(key)
 

@@ -65,6 +65,38 @@ class WriteJob:
         self._notify: Callable[[], None] | None = None
 
 
+class ReadTxn:
+    """A read-only LMDB transaction that gives its reader slot back when the block ends.
+
+    py-lmdb keeps a transaction's reader slot for as long as the Python object lives,
+    even after it ended; a coroutine frame that still names ``txn`` while it waits for
+    something else would hold a slot, and a few thousand such waiting queries exhaust
+    LMDB's reader table. So callers get this wrapper, which drops its one reference to
+    the transaction on exit.
+    """
+
+    __slots__ = ("_txn",)
+
+    def __init__(self, txn: lmdb.Transaction) -> None:
+        self._txn = txn
+
+    def __enter__(self) -> ReadTxn:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        txn = self._txn
+        self._txn = None
+        if txn is not None:
+            txn.abort()
+
+    def get(self, key: bytes, default: Any = None) -> Any:
+        return self._txn.get(key, default)
+
+    def cursor(self) -> lmdb.Cursor:
+        """A cursor on this transaction: do not keep it past the ``with`` block either."""
+        return self._txn.cursor()
+
+
 class Engine:
     """An open reqlite data directory."""
 
@@ -150,9 +182,9 @@ class Engine:
 
     # -- reads -----------------------------------------------------------------
 
-    def read(self) -> lmdb.Transaction:
+    def read(self) -> ReadTxn:
         """A short read-only transaction; use it in a ``with`` block, never across awaits."""
-        return self.env.begin(write=False, buffers=False)
+        return ReadTxn(self.env.begin(write=False, buffers=False))
 
     # -- writes ----------------------------------------------------------------
 

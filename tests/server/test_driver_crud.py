@@ -112,3 +112,14 @@ def test_server_info_and_noreply_wait(conn, db):
         r.db(db).table("t").insert({"id": i}).run(conn, noreply=True)
     conn.noreply_wait()
     assert r.db(db).table("t").count().run(conn) == 20
+
+
+def test_thousands_of_concurrent_noreply_writes_all_land(conn, db):
+    """Thousands of queries waiting at once must not exhaust LMDB's reader slots."""
+    r.db(db).table_create("t").run(conn)
+    t = r.db(db).table("t")
+    for i in range(3000):
+        t.insert({"id": i, "v": "x" * 20}).run(conn, noreply=True)
+    conn.noreply_wait()
+    assert t.count().run(conn) == 3000
+    assert t.map(lambda d: 1).count().run(conn) == 3000

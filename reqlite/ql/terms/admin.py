@@ -31,9 +31,10 @@ from ...datum.order import datum_eq
 from ...datum.printing import print_datum
 from ...datum.types import REQL_TYPE, _Extreme, type_name
 from ...errors import ReqlOpFailedError, ReqlQueryLogicError
-from ...storage import Catalog, DatabaseConfig, TableConfig, layout
+from ...storage import Catalog, DatabaseConfig, TableConfig, items_with_prefix, layout
 from ...storage.catalog import sync_job
 from ...wire.ql2 import TermType as T
+from ..permissions import SYSTEM_DB_ID, SYSTEM_NS, eval_target
 from ..streams import Stream, TableScan
 from ..term import (
     DatumTerm,
@@ -58,8 +59,7 @@ from .db_table import (
 
 # -- the system database -----------------------------------------------------------------
 
-_NS = uuid.UUID("7d1e9a3c-52b4-4f0e-9a61-2c6f1b0d8e55")
-SYSTEM_DB_ID = str(uuid.uuid5(_NS, "rethinkdb"))
+_NS = SYSTEM_NS
 SYSTEM_DB_CONFIG = DatabaseConfig(SYSTEM_DB_ID, SYSTEM_DB, 0.0)
 
 Rows = Callable[[Any, str], list[dict]]
@@ -191,13 +191,7 @@ async def materialize(q: Any, table: SystemTable) -> None:
     rows = sorted(((encode_key(r["id"]), orjson.dumps(r)) for r in table.rows(q)), key=lambda kv: kv[0])
     count = str(len(rows)).encode()
     with q.store.read() as txn:
-        cur = txn.cursor()
-        existing = []
-        if cur.set_range(prefix):
-            for k, v in cur:
-                if not k.startswith(prefix):
-                    break
-                existing.append((k[len(prefix):], v))
+        existing = [(k[len(prefix):], v) for k, v in items_with_prefix(txn, prefix)]
         same_count = txn.get(count_key) == count
     if existing == rows and same_count:
         return
@@ -619,7 +613,7 @@ def _typed(expected: str, value: Any) -> ReqlQueryLogicError:
 async def _table_or_db(term: Term, q: Any, env: dict, what: str) -> Database | Table:
     if not term.args:
         raise ReqlQueryLogicError(f"`{what}` can only be called on a table or database.")
-    v = await term.args[0].eval(q, env)
+    v = await eval_target(term, q, env)
     if isinstance(v, (Database, Table)):
         return v
     raise _typed("TABLE", v)
@@ -648,7 +642,7 @@ class Config(Term):
     deterministic = False
 
     async def eval(self, q: Any, env: dict) -> SingleSelection:
-        target = await self.args[0].eval(q, env)
+        target = await eval_target(self, q, env)
         if isinstance(target, Database):
             if target.name == SYSTEM_DB:
                 raise ReqlOpFailedError(f"Database `{SYSTEM_DB}` is special; you can't configure it.")
@@ -672,7 +666,7 @@ class Status(Term):
     deterministic = False
 
     async def eval(self, q: Any, env: dict) -> SingleSelection:
-        table = _as_table(await self.args[0].eval(q, env))
+        table = _as_table(await eval_target(self, q, env))
         if isinstance(table, SystemTable):
             raise ReqlOpFailedError(f"Database `{SYSTEM_DB}` is special; you can't configure the tables in it.")
         cfg = _current(q, table)
@@ -876,7 +870,7 @@ class Sync(Term):
     deterministic = False
 
     async def eval(self, q: Any, env: dict) -> dict:
-        table = _as_table(await self.args[0].eval(q, env))
+        table = _as_table(await eval_target(self, q, env))
         if not isinstance(table, SystemTable):
             _current(q, table)
         await q.store.write(sync_job, hard=True)
@@ -1080,7 +1074,7 @@ class SetWriteHook(Term):
     deterministic = False
 
     async def eval(self, q: Any, env: dict) -> dict:
-        table = _as_table(await self.args[0].eval(q, env))
+        table = _as_table(await eval_target(self, q, env))
         if isinstance(table, SystemTable):
             raise ReqlOpFailedError(f"Database `{SYSTEM_DB}` is special; you can't configure the tables in it.")
         cfg = _current(q, table)
@@ -1128,7 +1122,7 @@ class GetWriteHook(Term):
     deterministic = False
 
     async def eval(self, q: Any, env: dict) -> Any:
-        table = _as_table(await self.args[0].eval(q, env))
+        table = _as_table(await eval_target(self, q, env))
         if isinstance(table, SystemTable):
             return None
         return write_hook_datum(_current(q, table).write_hook)
