@@ -46,6 +46,11 @@ CLIENT_ERROR = 16
 
 RECEIVE_SIZE = 65536
 FRAMES_PER_CHECKPOINT = 32
+# Queries one connection may have running at once. Past this the connection stops
+# reading its socket until some finish, so a client flooding pipelined queries (noreply
+# writes, say) is held back by TCP instead of growing the server without bound. RethinkDB
+# sets no such limit; HTTP/2 servers cap concurrent streams similarly (nginx: 128).
+MAX_RUNNING_QUERIES = 1024
 # RethinkDB's batch defaults: up to 1 MiB or 0.5 s per batch; the first batch is a
 # quarter of that so the first rows reach the client quickly.
 DEFAULT_MAX_BATCH_BYTES = 1 << 20
@@ -120,6 +125,9 @@ class Connection:
         # A task parked waiting for the next START: handing a query to it is much cheaper
         # than spawning a task per query (see _query_task).
         self.idle_worker: trio.lowlevel.Task | None = None
+        self.running_queries = 0
+        self.below_limit = trio.Event()
+        self.below_limit.set()
 
     # -- main loop -----------------------------------------------------------------
 
@@ -152,6 +160,8 @@ class Connection:
                 # and then so that other connections and our own query tasks run.
                 frames = 0
                 await trio.lowlevel.checkpoint()
+            if self.running_queries >= MAX_RUNNING_QUERIES:
+                await self.below_limit.wait()
             try:
                 data = await self.stream.receive_some(RECEIVE_SIZE)
             except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
@@ -204,6 +214,9 @@ class Connection:
                 self.noreply_idle = trio.Event() if self.noreply_idle.is_set() else self.noreply_idle
             else:
                 self.queries[event.token] = running
+            self.running_queries += 1
+            if self.running_queries >= MAX_RUNNING_QUERIES and self.below_limit.is_set():
+                self.below_limit = trio.Event()
             worker = self.idle_worker
             if worker is not None:
                 self.idle_worker = None
@@ -264,6 +277,7 @@ class Connection:
                             await self._run_start(event, running, noreply)
                     finally:
                         running.scope = None
+                        self._query_done()
                     if self.idle_worker is not None or self.closed:
                         return
                     self.idle_worker = trio.lowlevel.current_task()
@@ -273,6 +287,11 @@ class Connection:
                 return
             self.idle_worker = trio.lowlevel.current_task()
             item = await trio.lowlevel.wait_task_rescheduled(self._abort_idle)
+
+    def _query_done(self) -> None:
+        self.running_queries -= 1
+        if self.running_queries < MAX_RUNNING_QUERIES and not self.below_limit.is_set():
+            self.below_limit.set()
 
     def _abort_idle(self, raise_cancel: Any) -> trio.lowlevel.Abort:
         self.idle_worker = None
