@@ -32,6 +32,9 @@ class QueryContext:
         "_since",
         "server",
         "conn",
+        "user",
+        "user_is_admin",
+        "perms",
     )
 
     def __init__(self, store: Any, server: Any = None, conn: Any = None) -> None:
@@ -46,6 +49,11 @@ class QueryContext:
         self._since = time.monotonic()
         self.server = server
         self.conn = conn
+        # The connection's user; checks (ql/permissions.py) only run for non-admin users.
+        user = getattr(conn, "username", None)
+        self.user = user
+        self.user_is_admin = user is None or user == "admin"
+        self.perms: dict | None = None  # the user's permissions, read on the first check
 
     async def checkpoint(self) -> None:
         """Yield to other tasks (and honour cancellation) at most every few milliseconds."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 import signal
 import socket
@@ -15,8 +14,8 @@ import trio
 
 from .. import __version__
 from ..ql.indexing import resume_builds
-from ..storage import Store, layout
-from ..wire import ScramCredentials, make_scram_credentials
+from ..storage import Store, layout, users
+from ..wire import ScramCredentials, make_scram_credentials, verify_plaintext_password
 from .connection import Connection
 from .transport import FastSocketStream
 
@@ -29,21 +28,11 @@ SHUTDOWN_GRACE_SECONDS = 5.0
 
 
 def _credentials_to_json(c: ScramCredentials) -> dict:
-    return {
-        "salt": base64.b64encode(c.salt).decode(),
-        "iterations": c.iterations,
-        "stored_key": base64.b64encode(c.stored_key).decode(),
-        "server_key": base64.b64encode(c.server_key).decode(),
-    }
+    return users.credentials_to_json(c)
 
 
 def _credentials_from_json(d: dict) -> ScramCredentials:
-    return ScramCredentials(
-        salt=base64.b64decode(d["salt"]),
-        iterations=d["iterations"],
-        stored_key=base64.b64decode(d["stored_key"]),
-        server_key=base64.b64decode(d["server_key"]),
-    )
+    return ScramCredentials(**users.credentials_fields(d))
 
 
 class Server:
@@ -65,7 +54,7 @@ class Server:
         if sid is None or admin is None:
             new_id = str(uuid.uuid4()).encode()
             creds = make_scram_credentials(initial_password or "")
-            admin_doc = orjson.dumps({"name": "admin", "password": _credentials_to_json(creds)})
+            admin_doc = orjson.dumps(users.user_doc("admin", creds, bool(initial_password)))
 
             def job(txn: Any) -> None:
                 if txn.get(SERVER_ID_KEY) is None:
@@ -76,6 +65,15 @@ class Server:
             engine.write_blocking(job)
             with engine.read() as txn:
                 sid = txn.get(SERVER_ID_KEY)
+        else:
+            doc = orjson.loads(admin)
+            if "has_password" not in doc:
+                # A directory from before users were writable: find out whether the
+                # admin password is the empty one, once, and remember it.
+                creds = _credentials_from_json(doc["password"])
+                doc["has_password"] = not verify_plaintext_password(creds, "")
+                data = orjson.dumps(doc)
+                engine.write_blocking(lambda txn: txn.put(layout.user_key("admin"), data))
         return sid.decode()
 
     def lookup_credentials(self, username: str) -> ScramCredentials | None:

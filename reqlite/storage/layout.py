@@ -10,6 +10,8 @@ One LMDB environment, one keyspace, prefixes by purpose::
     __meta__:table_ids:{id}                -> "{db}.{table}"
     __meta__:doc_counts:{table_id}         -> document count (ASCII integer)
     __meta__:users:{name}                  -> user JSON (SCRAM credentials)
+    __meta__:permissions:{name}            -> a user's permissions JSON {global, databases: {db_id: ...},
+                                              tables: {table_id: ...}} (storage/users.py)
     __meta__:format                        -> layout version of this directory
     db:{db_id}:table:{table_id}:docs:{pk}  -> document JSON (pk: datum.keys.encode_key)
     __meta__:index_epoch:{table_id}        -> bumped by every index create/drop (ASCII integer)
@@ -33,6 +35,7 @@ TABLE_IDS = b"__meta__:table_ids:"
 DOC_COUNTS = b"__meta__:doc_counts:"
 INDEX_EPOCHS = b"__meta__:index_epoch:"
 USERS = b"__meta__:users:"
+PERMISSIONS = b"__meta__:permissions:"
 
 
 def database_key(name: str) -> bytes:
@@ -65,6 +68,10 @@ def index_epoch_key(table_id: str) -> bytes:
 
 def user_key(name: str) -> bytes:
     return USERS + name.encode()
+
+
+def permissions_key(name: str) -> bytes:
+    return PERMISSIONS + name.encode()
 
 
 def database_prefix(db_id: str) -> bytes:

@@ -19,22 +19,27 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
+import trio
 
 from ...datum.keys import encode_key
 from ...datum.order import datum_eq
 from ...datum.printing import print_datum
 from ...datum.types import REQL_TYPE, _Extreme, type_name
 from ...errors import ReqlOpFailedError, ReqlQueryLogicError
-from ...storage import Catalog, DatabaseConfig, TableConfig, items_with_prefix, layout
+from ...storage import Catalog, DatabaseConfig, TableConfig, items_with_prefix, layout, users
 from ...storage.catalog import sync_job
+from ...storage.users import ADMIN
 from ...wire.ql2 import TermType as T
-from ..permissions import SYSTEM_DB_ID, SYSTEM_NS, eval_target
+from ...wire.scram import DEFAULT_ITERATIONS, make_scram_credentials
+from ..permissions import SYSTEM_DB_ID, SYSTEM_NS, change_scope, eval_target, parse_permissions
+from ..permissions import as_datum as perm_datum
 from ..streams import Stream, TableScan
 from ..term import (
     DatumTerm,
@@ -178,7 +183,14 @@ class SystemTable(Table):
                 results.append(out.error(_error_message(exc), old))
                 continue
             kind = "inserted" if old is None else "deleted" if new is None else "replaced"
-            results.append(out.done(kind, old, self.row(q, key) if new is not None else None))
+            after = self.row(q, key) if new is not None else None
+            if after is None and new is not None:
+                # The write emptied the row (a permissions row set to nothing but nulls).
+                if old is None:
+                    results.append(out.done("skipped", None, None))
+                    continue
+                kind = "deleted"
+            results.append(out.done(kind, old, after))
         out.add(results)
 
 
@@ -363,21 +375,13 @@ def _logs_rows(q: Any, fmt: str) -> list[dict]:
 
 @system_table("permissions")
 def _permissions_rows(q: Any, fmt: str) -> list[dict]:
-    return []
+    return permission_rows(q, fmt)
 
 
 @system_table("users")
 def _users_rows(q: Any, fmt: str) -> list[dict]:
-    rows = []
     with q.store.read() as txn:
-        cur = txn.cursor()
-        if cur.set_range(layout.USERS):
-            for k, v in cur:
-                if not k.startswith(layout.USERS):
-                    break
-                doc = orjson.loads(v)
-                rows.append({"id": k[len(layout.USERS):].decode(), "password": bool(doc.get("password"))})
-    return rows
+        return [{"id": name, "password": bool(doc.get("has_password"))} for name, doc in users.all_users(txn)]
 
 
 @system_table("stats")
@@ -583,6 +587,228 @@ async def _write_db_config(q: Any, table: SystemTable, old: Any, new: Any) -> No
 
 SYSTEM_TABLES["table_config"].write_row = _write_table_config
 SYSTEM_TABLES["db_config"].write_row = _write_db_config
+
+
+# -- users and permissions ------------------------------------------------------------------
+#
+# `rethinkdb.users` rows are {id, password: bool}; writing one creates a user or changes its
+# password (new SCRAM credentials with a fresh salt), deleting one drops the user and its
+# permissions. `rethinkdb.permissions` has a row per user and scope: {id: [user], ...} for
+# the global scope, [user, db_id] for a database, [user, db_id, table_id] for a table,
+# with `database`/`table` shown by name (or uuid) and `user`. The admin user's rows are
+# shown but fixed. Storage: storage/users.py; checks and merging: ql/permissions.py.
+
+_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_ADMIN_GLOBAL = {"read": True, "write": True, "config": True, "connect": True}
+_ADMIN_SYSTEM_DB = {"read": True, "write": True, "config": True}
+_system_ids: dict[str, str] = {}
+
+
+def system_table_id(name: str) -> str:
+    return str(uuid.uuid5(_NS, f"table:{name}"))
+
+
+def _system_table_by_id(table_id: str) -> str | None:
+    if not _system_ids:
+        _system_ids.update({system_table_id(n): n for n in SYSTEM_TABLES})
+    return _system_ids.get(table_id)
+
+
+def _locate_table(q: Any, table_id: str) -> tuple[str, str, str] | None:
+    """(database id, database name, table name) of a table id, system tables included."""
+    name = _system_table_by_id(table_id)
+    if name is not None:
+        return SYSTEM_DB_ID, SYSTEM_DB, name
+    cfg = q.catalog.get_table_by_id(table_id)
+    if cfg is None:
+        return None
+    return cfg.database_id, cfg.db, cfg.name
+
+
+def _db_names(q: Any) -> dict[str, str]:
+    names = {d.id: d.name for d in q.catalog.databases().values()}
+    names[SYSTEM_DB_ID] = SYSTEM_DB
+    return names
+
+
+def permission_rows(q: Any, fmt: str) -> list[dict]:
+    """The rows of `rethinkdb.permissions` (scopes of dropped tables and databases are not shown)."""
+    dbs = _db_names(q)
+    by_name = fmt == "name"
+    rows: list[dict] = [
+        {"id": [ADMIN], "permissions": dict(_ADMIN_GLOBAL), "user": ADMIN},
+        {
+            "database": SYSTEM_DB if by_name else SYSTEM_DB_ID,
+            "id": [ADMIN, SYSTEM_DB_ID],
+            "permissions": dict(_ADMIN_SYSTEM_DB),
+            "user": ADMIN,
+        },
+    ]
+    with q.store.read() as txn:
+        everyone = [(name, users.read_permissions(txn, name)) for name, _ in users.all_users(txn) if name != ADMIN]
+    for name, doc in everyone:
+        g = perm_datum(doc.get("global"))
+        if g:
+            rows.append({"id": [name], "permissions": g, "user": name})
+        for db_id, scope in (doc.get("databases") or {}).items():
+            p = perm_datum(scope)
+            if p and db_id in dbs:
+                rows.append(
+                    {"database": dbs[db_id] if by_name else db_id, "id": [name, db_id], "permissions": p, "user": name}
+                )
+        for table_id, scope in (doc.get("tables") or {}).items():
+            p = perm_datum(scope)
+            where = _locate_table(q, table_id)
+            if p and where is not None:
+                db_id, db_name, t_name = where
+                rows.append(
+                    {
+                        "database": db_name if by_name else db_id,
+                        "id": [name, db_id, table_id],
+                        "permissions": p,
+                        "table": t_name if by_name else table_id,
+                        "user": name,
+                    }
+                )
+    return rows
+
+
+def _parse_permission_key(q: Any, key: Any) -> tuple[str, str | None, str | None]:
+    """A `rethinkdb.permissions` primary key: (user, database id, table id)."""
+    if key.__class__ is not list or not 1 <= len(key) <= 3:
+        raise ReqlOpFailedError(
+            f"Expected an array of one to three items in the primary key, got {print_datum(key)}."
+        )
+    user = key[0]
+    if user.__class__ is not str:
+        raise ReqlOpFailedError(f"Expected a string as the username, got {print_datum(user)}.")
+    db_id = table_id = None
+    if len(key) > 1:
+        d = key[1]
+        if d.__class__ is not str or not _UUID_RE.match(d):
+            raise ReqlOpFailedError(f"Expected a UUID as the database, got {print_datum(d)}.")
+        db_id = d.lower()
+        if db_id not in _db_names(q):
+            raise ReqlOpFailedError(f"No database with UUID `{db_id}` exists.")
+    if len(key) > 2:
+        t = key[2]
+        if t.__class__ is not str or not _UUID_RE.match(t):
+            raise ReqlOpFailedError(f"Expected a UUID as the table, got {print_datum(t)}.")
+        table_id = t.lower()
+        where = _locate_table(q, table_id)
+        if where is None or where[0] != db_id:
+            raise ReqlOpFailedError(f"No table with UUID `{table_id}` exists.")
+    return user, db_id, table_id
+
+
+async def _write_permissions(q: Any, table: SystemTable, old: Any, new: Any) -> None:
+    user, db_id, table_id = _parse_permission_key(q, (new if new is not None else old)["id"])
+    if user == ADMIN:
+        raise ReqlOpFailedError(f"The permissions of the user `{user}` can't be modified.")
+    with q.store.read() as txn:
+        exists = users.read_user(txn, user) is not None
+    if not exists:
+        raise ReqlOpFailedError(f"No user named `{user}`.")
+    changes = None
+    if new is not None:
+        keys = set(new)
+        keys.discard("id")
+        if "user" in new:
+            keys.discard("user")
+            if new["user"] != user:
+                raise ReqlOpFailedError("The key `user` does not match the primary key.")
+        if db_id is not None and "database" in new:
+            keys.discard("database")
+            _check_ref(new["database"], "database name", db_id if table.fmt == "uuid" else _db_names(q)[db_id],
+                       table.fmt, "database")
+        if table_id is not None and "table" in new:
+            keys.discard("table")
+            where = _locate_table(q, table_id)
+            assert where is not None
+            _check_ref(new["table"], "table name", table_id if table.fmt == "uuid" else where[2], table.fmt, "table")
+        if "permissions" not in new:
+            raise ReqlOpFailedError("Expected a field `permissions`.")
+        keys.discard("permissions")
+        changes = parse_permissions(new["permissions"], db_id is None)
+        if keys:
+            raise ReqlOpFailedError(f"Unexpected key(s) `{'`, `'.join(sorted(keys, key=lambda k: k.encode()))}`.")
+    res = await q.store.write(users.update_permissions_job(user, change_scope(db_id, table_id, changes)), hard=False)
+    if res == users.NO_USER:
+        raise ReqlOpFailedError(f"No user named `{user}`.")
+
+
+def _check_ref(value: Any, what: str, expected: str, fmt: str, field: str) -> None:
+    if fmt == "uuid":
+        if value.__class__ is not str or not _UUID_RE.match(value):
+            raise ReqlOpFailedError(f"Expected a UUID; got {print_datum(value)}")
+        value = value.lower()
+    elif value.__class__ is not str:
+        raise ReqlOpFailedError(f"Expected a {what}; got {print_datum(value)}")
+    if value != expected:
+        raise ReqlOpFailedError(f"The key `{field}` does not match the primary key.")
+
+
+async def _write_users(q: Any, table: SystemTable, old: Any, new: Any) -> None:
+    if new is None:
+        name = old["id"]
+        if name == ADMIN:
+            raise ReqlOpFailedError(f"The user `{name}` can't be deleted")
+        if not await q.store.write(users.delete_user_job(name)):
+            raise ReqlOpFailedError(f"User `{name}` not found")
+        return
+    name = new["id"]
+    if name.__class__ is not str:
+        raise ReqlOpFailedError(f"Expected a username as the primary key, got {print_datum(name)}")
+    if "password" not in new:
+        raise ReqlOpFailedError("Expected a field named `password`.")
+    extra = sorted((k for k in new if k not in ("id", "password")), key=lambda k: k.encode())
+    if extra:
+        raise ReqlOpFailedError(f"Unexpected key(s) `{'`, `'.join(extra)}`.")
+    with q.store.read() as txn:
+        current = users.read_user(txn, name)
+    pw = new["password"]
+    iterations = DEFAULT_ITERATIONS
+    if pw.__class__ is dict:
+        password, iterations = _password_object(pw)
+    elif pw.__class__ is str:
+        password = pw
+    elif pw.__class__ is bool:
+        if pw:
+            if current is None or not current.get("has_password"):
+                raise ReqlOpFailedError(
+                    "Expected an object or string to set the password, or `false` to keep it unset, got true."
+                )
+            return  # keep the password
+        password = ""
+    else:
+        raise ReqlOpFailedError(f"Expected an object, string or boolean for `password`, got {print_datum(pw)}.")
+    # PBKDF2 takes milliseconds: off the event loop.
+    creds = await trio.to_thread.run_sync(make_scram_credentials, password, None, iterations)
+    await q.store.write(users.put_user_job(name, users.user_doc(name, creds, password != "")))
+
+
+def _password_object(pw: dict) -> tuple[str, int]:
+    """``{password: "...", iterations: n}``."""
+    keys = set(pw)
+    if "iterations" not in pw:
+        raise ReqlOpFailedError("Expected a field named `iterations`.")
+    it = pw["iterations"]
+    if it.__class__ not in (int, float) or it < 1:
+        raise ReqlOpFailedError(f"Expected iterations to be a number greater than zero, got {print_datum(it)}.")
+    keys.discard("iterations")
+    if "password" not in pw:
+        raise ReqlOpFailedError("Expected a field named `password`.")
+    password = pw["password"]
+    if password.__class__ is not str:
+        raise ReqlOpFailedError(f"Expected `password` to be a string, got {print_datum(password)}.")
+    keys.discard("password")
+    if keys:
+        raise ReqlOpFailedError(f"Unexpected key(s) `{'`, `'.join(sorted(keys, key=lambda k: k.encode()))}`.")
+    return password, int(it)
+
+
+SYSTEM_TABLES["users"].write_row = _write_users
+SYSTEM_TABLES["permissions"].write_row = _write_permissions
 
 
 # -- helpers shared by the terms ---------------------------------------------------------------

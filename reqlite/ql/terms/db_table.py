@@ -18,6 +18,7 @@ from ...datum.keys import encode_key
 from ...errors import ReqlError, ReqlNonExistenceError, ReqlOpFailedError, ReqlQueryLogicError
 from ...storage import Catalog, TableConfig
 from ...wire.ql2 import TermType as T
+from .. import permissions
 from ..streams import ArrayStream, Stream
 from ..term import Term, as_datum, as_string, register
 from ..values import Database, SingleSelection, Table
@@ -116,8 +117,9 @@ class TableTerm(Term):
     argspec = (1, 2)
     optargspec = ("read_mode", "identifier_format")
     deterministic = False
+    opens_table = True  # permissions.eval_target opens it without the read check
 
-    async def eval(self, q: Any, env: dict) -> Table:
+    async def eval(self, q: Any, env: dict, check: bool = True) -> Table:
         db, i = await db_of(self, q, env, 2)
         name = await self.str_arg(i, q, env)
         mode = None
@@ -137,10 +139,13 @@ class TableTerm(Term):
         if db.name == SYSTEM_DB:
             from .admin import open_system_table
 
-            return await open_system_table(q, name, fmt, mode or q.read_mode)
-        table = q.table(db, name)  # validates the name when it is not found
-        if mode is not None:
-            table.read_mode = mode
+            table = await open_system_table(q, name, fmt, mode or q.read_mode)
+        else:
+            table = q.table(db, name)  # validates the name when it is not found
+            if mode is not None:
+                table.read_mode = mode
+        if check and not q.user_is_admin:
+            permissions.require_table(q, "read", table)
         return table
 
 
@@ -166,6 +171,8 @@ class DbCreate(Term):
         name = check_name("Database", await self.str_arg(0, q, env))
         if name == SYSTEM_DB:
             raise ReqlOpFailedError(f"Database `{name}` already exists.")
+        if not q.user_is_admin:
+            permissions.require_db_create(q)
         cfg = await q.store.write(Catalog.create_db_job(name), catalog=True)
         if cfg is None:
             raise ReqlOpFailedError(f"Database `{name}` already exists.")
@@ -186,6 +193,8 @@ class DbDrop(Term):
         name = check_name("Database", await self.str_arg(0, q, env))
         if name == SYSTEM_DB:
             raise ReqlOpFailedError(f"Database `{name}` is special; you can't delete it.")
+        if not q.user_is_admin:
+            permissions.require_db_drop(q, name)
         res = await q.store.write(Catalog.drop_db_job(name), catalog=True)
         if res is None:
             raise ReqlOpFailedError(f"Database `{name}` does not exist.")
@@ -250,6 +259,8 @@ class TableCreate(Term):
         name = check_name("Table", await self.str_arg(i, q, env))
         if db.name == SYSTEM_DB:
             raise ReqlOpFailedError(f"Database `{SYSTEM_DB}` is special; you can't create new tables in it.")
+        if not q.user_is_admin:
+            permissions.require_table_create(q, db)
         await replica_params(self, q, env, check_servers=True)
         cfg = await q.store.write(Catalog.create_table_job(db.config, name, pk, durability, shards), catalog=True)
         if cfg == "no_db":
@@ -274,6 +285,8 @@ class TableDrop(Term):
         name = check_name("Table", await self.str_arg(i, q, env))
         if db.name == SYSTEM_DB:
             raise ReqlOpFailedError(f"Database `{SYSTEM_DB}` is special; you can't drop tables in it.")
+        if not q.user_is_admin:
+            permissions.require_table_drop(q, db, name)
         cfg = await q.store.write(Catalog.drop_table_job(db.name, name), catalog=True)
         if cfg is None:
             raise ReqlOpFailedError(f"Table `{db.name}.{name}` does not exist.")

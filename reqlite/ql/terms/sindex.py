@@ -10,6 +10,7 @@ from ...errors import ReqlOpFailedError, ReqlQueryLogicError
 from ...storage.catalog import index_create_job, index_drop_job, index_rename_job
 from ...wire.ql2 import TermType as T
 from .. import indexing
+from ..permissions import eval_target
 from ..term import Term, as_datum, as_string, register, type_error
 from ..values import Function, Table
 
@@ -17,7 +18,7 @@ NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 async def _table_arg(term: Term, q: Any, env: dict) -> Table:
-    t = await term.args[0].eval(q, env)
+    t = await eval_target(term, q, env)  # with the user's config permission where needed
     if not isinstance(t, Table):
         raise type_error("TABLE", t)
     return t

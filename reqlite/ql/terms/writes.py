@@ -36,6 +36,7 @@ from ...datum.types import REQL_TYPE, type_name
 from ...errors import ReqlError, ReqlOpFailedError, ReqlQueryLogicError
 from ...storage import DocWrite, layout, write_docs_job
 from ...wire.ql2 import TermType as T
+from ..permissions import eval_target
 from ..streams import DEFAULT_HINT, Stream, to_stream
 from ..term import DatumTerm, Term, as_bool, as_datum, as_function, as_string, register, type_error
 from ..values import Function, SingleSelection, Table, kind_of
@@ -431,7 +432,7 @@ class Insert(Term):
     optargspec = ("conflict", "durability", "return_changes", "return_vals", "ignore_write_hook")
 
     async def eval(self, q: Any, env: dict) -> dict:
-        table = await self.args[0].eval(q, env)
+        table = await eval_target(self, q, env)  # with the user's write permission
         if not isinstance(table, Table):
             raise type_error("TABLE", table)
         conflict: Any = "error"
@@ -579,7 +580,7 @@ class _Modify(Term):
         raise NotImplementedError  # pragma: no cover
 
     async def eval(self, q: Any, env: dict) -> dict:
-        target = await self.args[0].eval(q, env)
+        target = await eval_target(self, q, env)  # with the user's write permission
         table, stream, singles = await selection_targets(q, target, self.name)
         opts = await write_options(self, q, env, table)
         make = await self.make_compute(q, env, table)
