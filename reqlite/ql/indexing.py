@@ -99,9 +99,10 @@ async def index_values(q: Any, spec: dict, doc: Any) -> list:
     return [v]
 
 
-def ready_spec(table: Table, index: str) -> dict:
-    """The spec of a built index of ``table``, or RethinkDB's error for a missing/unbuilt one."""
-    from ..errors import ReqlOpFailedError
+def ready_spec(table: Table, index: str, geo: bool = False) -> dict:
+    """The spec of a built index of ``table``, or RethinkDB's error for a missing/unbuilt one
+    (and, unless ``geo``, for a geospatial index: only the geo terms read those)."""
+    from ..errors import ReqlOpFailedError, ReqlQueryLogicError
 
     spec = table.config.indexes.get(index)
     if spec is None:
@@ -110,6 +111,11 @@ def ready_spec(table: Table, index: str) -> dict:
         raise ReqlOpFailedError(
             f"Index `{index}` on table `{table.display_name()}` was accessed before its "
             "construction was finished."
+        )
+    if spec.get("geo") and not geo:
+        raise ReqlQueryLogicError(
+            f"Index `{index}` is a geospatial index.  Only get_nearest and get_intersecting "
+            "can use a geospatial index."
         )
     return spec
 
@@ -140,6 +146,10 @@ def encode_value(value: Any) -> tuple[bytes, bool] | None:
 
 async def entries_for(q: Any, cfg: TableConfig, spec: dict, doc: Any) -> list[tuple[bytes, bytes]]:
     """The (key, value) entries of one document in one index."""
+    if spec.get("geo"):  # S2 cells: see ql/geo/index.py
+        from .geo.index import geo_entries_for
+
+        return await geo_entries_for(q, cfg, spec, doc)
     if doc is None:
         return []
     pk = doc.get(cfg.primary_key)
@@ -167,8 +177,6 @@ async def maintain(q: Any, cfg: TableConfig, old: Any, new: Any) -> tuple[list[b
     dels: list[bytes] = []
     puts: list[tuple[bytes, bytes]] = []
     for spec in cfg.indexes.values():
-        if spec.get("geo"):
-            continue
         old_entries = await entries_for(q, cfg, spec, old) if old is not None else []
         new_entries = await entries_for(q, cfg, spec, new) if new is not None else []
         if old_entries == new_entries:

@@ -8,6 +8,7 @@ from . import (  # noqa: F401
     control,
     datum_terms,
     db_table,
+    geo,
     grant,
     joins,
     js,

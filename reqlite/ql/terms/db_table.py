@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from ...datum.keys import encode_key
+from ...datum.types import is_geometry
 from ...errors import ReqlError, ReqlNonExistenceError, ReqlOpFailedError, ReqlQueryLogicError
 from ...storage import Catalog, TableConfig
 from ...wire.ql2 import TermType as T
@@ -352,16 +353,17 @@ class GetAll(Term):
             from ..term import type_error
 
             raise type_error("TABLE", table)
-        keys = [as_datum(await a.eval(q, env)) for a in self.args[1:]]
         index = as_string(await self.opt("index", q, env, table.primary_key))
+        keys = [as_datum(await a.eval(q, env)) for a in self.args[1:]]
+        for k in keys:
+            if is_geometry(k):
+                raise ReqlQueryLogicError(
+                    "Cannot use a geospatial index with `get_all`. Use `get_intersecting` instead."
+                )
         if index != table.primary_key:
             from .. import indexing
 
             spec = indexing.ready_spec(table, index)
-            if spec.get("geo"):
-                raise ReqlQueryLogicError(
-                    "Cannot use a geospatial index with `get_all`. Use `get_intersecting` instead."
-                )
             parts = []
             seen_values: set[bytes] = set()
             for k in keys:

@@ -49,8 +49,6 @@ class IndexCreate(Term):
         _check_index_name(table, name)
         multi = await self.bool_opt("multi", q, env, False)
         geo = await self.bool_opt("geo", q, env, False)
-        if geo:
-            raise ReqlQueryLogicError("Geospatial indexes are not supported by this server yet.")
         function = indexing.default_function(name)
         if len(self.args) == 3:
             raw = getattr(self, "raw_args", None)
