@@ -65,15 +65,15 @@ class Server:
             engine.write_blocking(job)
             with engine.read() as txn:
                 sid = txn.get(SERVER_ID_KEY)
-        else:
-            doc = orjson.loads(admin)
-            if "has_password" not in doc:
-                # A directory from before users were writable: find out whether the
-                # admin password is the empty one, once, and remember it.
-                creds = _credentials_from_json(doc["password"])
-                doc["has_password"] = not verify_plaintext_password(creds, "")
-                data = orjson.dumps(doc)
-                engine.write_blocking(lambda txn: txn.put(layout.user_key("admin"), data))
+                admin = txn.get(layout.user_key("admin"))
+        doc = orjson.loads(admin)
+        if "has_password" not in doc:
+            # A directory from before users were writable: find out whether the admin
+            # password is the empty one, once, and remember it.
+            creds = _credentials_from_json(doc["password"])
+            doc["has_password"] = not verify_plaintext_password(creds, "")
+            data = orjson.dumps(doc)
+            engine.write_blocking(lambda txn: txn.put(layout.user_key("admin"), data))
         return sid.decode()
 
     def lookup_credentials(self, username: str) -> ScramCredentials | None:

@@ -236,3 +236,23 @@ def test_grant_applies_to_open_connections_and_deleted_user_loses_everything(ser
         connect_as(server, user)
     # the fixture deletes the user again: recreate it so that works
     USERS.insert({"id": user, "password": False}).run(conn)
+
+
+@pytest.mark.parametrize("password", ["", "pw"])
+def test_admin_document_from_an_older_directory_gets_its_password_flag(tmp_path, password):
+    import orjson
+
+    from reqlite.server.server import Server, _credentials_to_json
+    from reqlite.storage import Store, layout
+    from reqlite.wire import make_scram_credentials
+
+    store = Store(str(tmp_path / "data"))
+    try:
+        legacy = orjson.dumps({"name": "admin", "password": _credentials_to_json(make_scram_credentials(password))})
+        store.engine.write_blocking(lambda txn: txn.put(layout.user_key("admin"), legacy))
+        Server(store)
+        with store.read() as txn:
+            doc = orjson.loads(txn.get(layout.user_key("admin")))
+        assert doc["has_password"] is bool(password)
+    finally:
+        store.close()
