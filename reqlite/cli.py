@@ -1,4 +1,5 @@
-"""The ``reqlite`` command: ``reqlite serve`` (the default) with RethinkDB-style flags."""
+"""The ``reqlite`` command: ``reqlite serve`` (the default) with RethinkDB-style flags,
+``reqlite shell`` (the interactive ReQL shell) and ``reqlite query EXPR`` (one query)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,34 @@ def _serve_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log-file", default=None, metavar="FILE", help="write the log here instead of stderr")
 
 
+def _client_parser(p: argparse.ArgumentParser) -> None:
+    """Options saying where the shell's queries go: a server, or a data directory."""
+    p.add_argument("--host", default="localhost", help="server to connect to (default localhost)")
+    p.add_argument(
+        "--port", type=int, default=DEFAULT_DRIVER_PORT, metavar="N",
+        help=f"its client driver port (default {DEFAULT_DRIVER_PORT})",
+    )
+    p.add_argument("--user", default="admin", help="user name (default admin)")
+    p.add_argument(
+        "--password", nargs="?", const=PROMPT_PASSWORD, default="", metavar="PW",
+        help="password (default empty; --password alone asks for it)",
+    )
+    p.add_argument(
+        "-d", "--directory", default=None, metavar="PATH",
+        help="open this data directory in-process instead of connecting to a server "
+        "(no server may be running on it)",
+    )
+    p.add_argument("--db", default=None, metavar="NAME", help="default database of the queries")
+    p.add_argument("--timeout", type=float, default=20, metavar="S", help="connection timeout (default 20 s)")
+    p.add_argument(
+        "--format", choices=("pretty", "json", "lines"), default="pretty",
+        help="output: indented JSON (default), compact JSON, or one compact JSON value per line",
+    )
+
+
+PROMPT_PASSWORD = "\0prompt"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reqlite", description="A RethinkDB-compatible database server."
@@ -51,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     serve_p = sub.add_parser("serve", help="run the server (the default command)")
     _serve_parser(serve_p)
+    shell_p = sub.add_parser("shell", help="interactive ReQL shell (Python driver syntax)")
+    _client_parser(shell_p)
+    shell_p.add_argument("--no-history", action="store_true", help="do not read or write the history file")
+    query_p = sub.add_parser("query", help="run one ReQL query and print its result")
+    query_p.add_argument("expr", metavar="EXPR", help="the query, e.g. \"r.db_list()\" ('-' reads it from stdin)")
+    _client_parser(query_p)
     return parser
 
 
@@ -63,7 +98,73 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             args = build_parser().parse_args(["serve"])
         return run_serve(args)
+    if args.command == "shell":
+        return run_shell(args)
+    if args.command == "query":
+        return run_query(args)
     return 2
+
+
+def _open_session(args: argparse.Namespace):
+    """Connect as the client options say; None (after printing why) on failure."""
+    from rethinkdb.errors import ReqlError
+
+    from .shell.session import Session, connect
+
+    password = args.password
+    if password == PROMPT_PASSWORD:
+        import getpass
+
+        password = getpass.getpass(f"Password for {args.user}: ")
+    try:
+        conn = connect(
+            host=args.host, port=args.port, user=args.user, password=password, db=args.db,
+            directory=args.directory, timeout=args.timeout,
+        )
+    except ReqlError as exc:
+        print(f"reqlite: error: {exc.message}", file=sys.stderr)
+        return None
+    return Session(conn, fmt=args.format)
+
+
+def run_query(args: argparse.Namespace) -> int:
+    """``reqlite query EXPR``: exit status 0 on success, 1 on any error."""
+    text = sys.stdin.read() if args.expr == "-" else args.expr
+    from .shell import ShellError, parse
+
+    try:
+        parsed = parse(text)
+    except ShellError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    session = _open_session(args)
+    if session is None:
+        return 1
+    try:
+        return 0 if session.run_parsed(parsed) else 1
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        session.conn.close(noreply_wait=False)
+
+
+def run_shell(args: argparse.Namespace) -> int:
+    """``reqlite shell``: interactive on a terminal, line by line from a pipe."""
+    from .shell.repl import Repl, default_history_file
+
+    session = _open_session(args)
+    if session is None:
+        return 1
+    repl = Repl(session)
+    try:
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            where = args.directory if args.directory is not None else f"{args.host}:{args.port}"
+            print(f"reqlite {__version__} shell on {where} (help for help, Ctrl-D to quit)")
+            history = None if args.no_history else default_history_file()
+            return repl.run_interactive(history)
+        return repl.run_lines(sys.stdin)
+    finally:
+        session.conn.close(noreply_wait=False)
 
 
 def run_serve(args: argparse.Namespace) -> int:

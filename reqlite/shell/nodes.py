@@ -48,25 +48,22 @@ class ShellError(Exception):
 
 
 def caret_excerpt(text: str, span: Span, indent: str = "") -> str:
-    """The lines of ``text`` covered by ``span``, each followed by carets under the span."""
+    """``text`` line by line, each line the span touches followed by carets under it
+    (the span may start at the very end: a caret after the last character)."""
     start, end = span
     start = max(0, min(start, len(text)))
     end = max(start + 1, min(end, len(text)))
     out: list[str] = []
-    line_start = text.rfind("\n", 0, start) + 1
-    while True:
-        line_end = text.find("\n", line_start)
-        if line_end == -1:
-            line_end = len(text)
-        line = text[line_start:line_end]
-        a = max(start, line_start) - line_start
-        b = min(end, line_end) - line_start
-        if b <= a:
-            b = a + 1
+    line_start = 0
+    for line in text.split("\n"):
+        line_end = line_start + len(line)
         out.append(indent + line.replace("\t", " "))
-        out.append(indent + " " * a + "^" * (b - a))
-        if end <= line_end + 1 or line_end >= len(text):
-            break
+        a = max(start, line_start)
+        if a == line_start and start < line_start:
+            a += len(line) - len(line.lstrip())  # a continuation line: skip its indentation
+        b = min(end, line_end)
+        if start <= line_end and end > line_start and (b > a or start == line_end == a):
+            out.append(indent + " " * (a - line_start) + "^" * max(1, b - a))
         line_start = line_end + 1
     return "\n".join(out)
 

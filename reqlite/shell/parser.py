@@ -149,6 +149,20 @@ def parse_term(text: str) -> Any:
     return parse(text).term
 
 
+def receiver_class(text: str) -> str | None:
+    """The driver class of the term ``text`` evaluates to ("Table", "DB", ...), or
+    ``"r"`` for the namespace, or None when it is no term (for tab completion)."""
+    try:
+        node = ReqlTransformer(text).transform(grammar_parser().parse(text))
+    except (UnexpectedInput, VisitError, ShellError):
+        return None
+    if isinstance(node, RNamespace):
+        return "r"
+    if isinstance(node, Q):
+        return node.cls
+    return None
+
+
 # -- syntax errors -------------------------------------------------------------------------
 
 _TOKEN_WORDS = {
@@ -186,11 +200,13 @@ def _syntax_error(text: str, exc: UnexpectedInput) -> ShellError:
         tok = exc.token
         if tok.type == "$END":
             return ShellError("unexpected end of input", (len(text), len(text) + 1), text, incomplete=True)
-        what = f"'{tok.value}'" if tok.type not in ("NAME", "NUMBER", "STRING") else f"{_TOKEN_WORDS[tok.type]} {tok.value!s}"
-        msg = f"unexpected {what}"
+        kind = {"NAME": "name ", "NUMBER": "number ", "STRING": "string "}.get(tok.type, "")
+        msg = f"unexpected {kind}{tok.value!r}" if kind != "number " else f"unexpected number {tok.value}"
         prev = exc.token_history[-1] if exc.token_history else None
         if tok.type == "LPAR" and prev is not None and prev.type == "NAME":
             msg += f": only methods can be called (did you mean r.{prev.value}(...)?)"
+        elif tok.value in ("for", "if"):
+            msg += ": comprehensions and conditional expressions are not supported (use r.range(...).map(...), r.branch(...))"
         else:
             msg += _describe_expected(grammar_parser(), set(exc.expected))
         end = pos + max(1, len(str(tok.value)))
