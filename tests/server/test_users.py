@@ -204,6 +204,10 @@ def test_permissions_table_rows_and_writes(conn, db, user):
     assert r.db(db).grant(user, {}).run(conn)["permissions_changes"] == [
         {"new_val": {"read": True}, "old_val": {"read": True}}
     ]
+    # unsetting every permission of a scope removes its row
+    res = PERMISSIONS.get([user, db_id]).update({"permissions": {"read": None}}).run(conn)
+    assert res["deleted"] == 1
+    assert PERMISSIONS.get([user, db_id]).run(conn) is None
     res = PERMISSIONS.insert({"id": ["admin"], "permissions": {}}, conflict="replace").run(conn)
     assert res["first_error"] == "The permissions of the user `admin` can't be modified."
     res = PERMISSIONS.insert({"id": [user, db_id], "permissions": {"connect": True}}, conflict="update").run(conn)
@@ -256,3 +260,23 @@ def test_admin_document_from_an_older_directory_gets_its_password_flag(tmp_path,
         assert doc["has_password"] is bool(password)
     finally:
         store.close()
+
+
+def test_system_table_writes_need_write_there_and_config_for_the_change(server, conn, user):
+    name = "s_" + uuid.uuid4().hex[:8]
+    db_config = r.db("rethinkdb").table("db_config")
+    try:
+        with connect_as(server, user) as c:
+            with pytest.raises(ReqlPermissionError) as exc:
+                db_config.insert({"name": name}).run(c)
+            assert exc.value.message == denied(user, "write")
+            r.db("rethinkdb").table("db_config").grant(user, {"read": True, "write": True}).run(conn)
+            with pytest.raises(ReqlPermissionError) as exc:
+                db_config.insert({"name": name}).run(c)
+            assert exc.value.message == denied(user, "config")
+            r.grant(user, {"config": True}).run(conn)
+            assert db_config.insert({"name": name}).run(c)["inserted"] == 1
+            assert name in r.db_list().run(conn)
+    finally:
+        if name in r.db_list().run(conn):
+            r.db_drop(name).run(conn)

@@ -38,7 +38,15 @@ from ...storage.catalog import sync_job
 from ...storage.users import ADMIN
 from ...wire.ql2 import TermType as T
 from ...wire.scram import DEFAULT_ITERATIONS, make_scram_credentials
-from ..permissions import SYSTEM_DB_ID, SYSTEM_NS, change_scope, eval_target, parse_permissions
+from ..permissions import (
+    SYSTEM_DB_ID,
+    SYSTEM_NS,
+    change_scope,
+    eval_target,
+    parse_permissions,
+    require,
+    require_db_drop,
+)
 from ..permissions import as_datum as perm_datum
 from ..streams import Stream, TableScan
 from ..term import (
@@ -184,8 +192,8 @@ class SystemTable(Table):
                 continue
             kind = "inserted" if old is None else "deleted" if new is None else "replaced"
             after = self.row(q, key) if new is not None else None
-            if after is None and new is not None:
-                # The write emptied the row (a permissions row set to nothing but nulls).
+            if after is None and new is not None and self.spec.name == "permissions":
+                # The write emptied the row (permissions set to nothing but nulls).
                 if old is None:
                     results.append(out.done("skipped", None, None))
                     continue
@@ -480,6 +488,10 @@ def _db_by_ref(q: Any, ref: Any, fmt: str) -> DatabaseConfig:
 
 
 async def _write_table_config(q: Any, table: SystemTable, old: Any, new: Any) -> None:
+    if old is not None and not q.user_is_admin:
+        current = q.catalog.get_table_by_id(old["id"])
+        if current is not None:
+            require(q, "config", current.database_id, current.id)
     if new is None:  # deleting a row drops the table
         res = await q.store.write(Catalog.drop_table_job(old_db_name(q, old, table.fmt), old["name"]), catalog=True)
         if res is None:
@@ -513,6 +525,8 @@ async def _write_table_config(q: Any, table: SystemTable, old: Any, new: Any) ->
             raise _wrong_format(f"In `primary_key`: Expected a string; got {print_datum(pk)}.")
         if new.get("indexes"):
             raise _wrong_format("The `indexes` field is read-only and can't be used to create indexes.")
+        if not q.user_is_admin:
+            require(q, "config", db.id)
         cfg = await q.store.write(Catalog.create_table_job(db, name, pk, durability, nshards or 1), catalog=True)
         if cfg is None:
             raise ReqlOpFailedError(f"Table `{db.name}.{name}` already exists.")
@@ -553,6 +567,11 @@ def old_db_name(q: Any, row: dict, fmt: str) -> str:
 
 
 async def _write_db_config(q: Any, table: SystemTable, old: Any, new: Any) -> None:
+    if not q.user_is_admin:  # creating or dropping a database: global config; renaming: on it
+        if new is None:
+            require_db_drop(q, old["name"])
+        else:
+            require(q, "config", old["id"] if old is not None else None)
     if new is None:
         res = await q.store.write(Catalog.drop_db_job(old["name"]), catalog=True)
         if res is None:
