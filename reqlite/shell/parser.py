@@ -201,7 +201,8 @@ def _syntax_error(text: str, exc: UnexpectedInput) -> ShellError:
         if tok.type == "$END":
             return ShellError("unexpected end of input", (len(text), len(text) + 1), text, incomplete=True)
         kind = {"NAME": "name ", "NUMBER": "number ", "STRING": "string "}.get(tok.type, "")
-        msg = f"unexpected {kind}{tok.value!r}" if kind != "number " else f"unexpected number {tok.value}"
+        shown = f"'{tok.value}'" if tok.type != "STRING" and kind != "number " else tok.value
+        msg = f"unexpected {kind}{shown}"
         prev = exc.token_history[-1] if exc.token_history else None
         if tok.type == "LPAR" and prev is not None and prev.type == "NAME":
             msg += f": only methods can be called (did you mean r.{prev.value}(...)?)"
