@@ -252,13 +252,19 @@ class EmbeddedConnection(net.Connection):
         )
         self.engine = engine
         self._holds_engine = False
+        # Made by connect(path): a reconnect after the engine shut down reopens it.
+        self._reopen = False
 
     def reconnect(self, noreply_wait: bool = True, timeout: float | None = None) -> EmbeddedConnection:
         if timeout is None:
             timeout = self.connect_timeout
         net.Connection.close(self, noreply_wait)  # the old instance only: keep the engine
         if not self._holds_engine:
-            self.engine._acquire()
+            with _REGISTRY_LOCK:
+                if self.engine.closed and self._reopen:
+                    self.engine = _get_engine(self.engine.path, None)
+                    self._child_kwargs["engine"] = self.engine
+                self.engine._acquire()
             self._holds_engine = True
         self._instance = self._conn_type(self, **self._child_kwargs)
         try:
@@ -439,9 +445,11 @@ def connect(
         engine = _get_engine(path, initial_password)
         engine._acquire()  # keep it alive while the connection opens
     try:
-        return engine.connect(db, user, password, timeout)
+        conn = engine.connect(db, user, password, timeout)
     finally:
         engine._release()
+    conn._reopen = True
+    return conn
 
 
 def _get_engine(path: str, initial_password: str | None) -> EmbeddedEngine:
