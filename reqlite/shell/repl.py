@@ -71,6 +71,7 @@ def _command(text: str) -> tuple[str, str] | None:
 # -- completion -------------------------------------------------------------------------------
 
 _DELIMS = set("([{,=: \t\n+-*/%&|~<>!")
+MAX_COMPLETION_PARSES = 64  # suffixes tried per Tab (each is a parse)
 
 
 def completions(text_before_cursor: str) -> tuple[str, list[str]]:
@@ -91,9 +92,11 @@ def completions(text_before_cursor: str) -> tuple[str, list[str]]:
 
 
 def _receiver(text: str) -> str | None:
-    """The class of the longest expression ending ``text`` (what a dot would apply to)."""
+    """The class of the expression a dot after ``text`` applies to: the shortest
+    complete expression ending ``text`` (``1 + r.table('t')`` -> the table), found by
+    trying the suffixes that start after a delimiter, shortest first."""
     starts = [0] + [i + 1 for i, ch in enumerate(text) if ch in _DELIMS]
-    for start in starts:
+    for start in reversed(starts[-MAX_COMPLETION_PARSES:]):
         piece = text[start:].strip()
         if not piece:
             continue

@@ -373,6 +373,11 @@ def test_receiver_class_and_completion() -> None:
     names = completions("r.table('t').filter(r.row['a'].")[1]
     assert "contains" in names and "insert" not in names
     assert completions("r.expr(1) + ") == ("", [])
+    # The dot binds tighter than the operator: the receiver is the table.
+    assert completions("r.expr(1) + r.table('t').ins")[1] == ["insert", "insert_at"]
+    assert "insert" in completions("r.db('d').table('a, (b)').")[1]
+    assert "insert" not in completions("r.table('t').get(1)['a'].")[1]
+    assert "contains" in completions("r.expr(1).do(lambda d: d.")[1]
 
 
 async def test_parsed_terms_run_through_the_query_engine(tmp_path) -> None:
