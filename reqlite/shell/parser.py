@@ -117,6 +117,13 @@ class SliceSpec(Node):
 def parse(text: str) -> ParsedQuery:
     """Parse one ReQL expression in Python-driver syntax; raises :class:`ShellError`."""
     try:
+        return _parse(text)
+    except RecursionError:
+        raise ShellError("expression too deeply nested", (0, len(text)), text) from None
+
+
+def _parse(text: str) -> ParsedQuery:
+    try:
         tree = grammar_parser().parse(text)
     except UnexpectedInput as exc:
         raise _syntax_error(text, exc) from None
@@ -154,7 +161,7 @@ def receiver_class(text: str) -> str | None:
     ``"r"`` for the namespace, or None when it is no term (for tab completion)."""
     try:
         node = ReqlTransformer(text).transform(grammar_parser().parse(text))
-    except (UnexpectedInput, VisitError, ShellError):
+    except (UnexpectedInput, VisitError, ShellError, RecursionError):
         return None
     if isinstance(node, RNamespace):
         return "r"

@@ -150,6 +150,9 @@ class Repl:
         except KeyboardInterrupt:
             self.session.err.write("(interrupted)\n")
             ok = False
+        except Exception as exc:  # noqa: BLE001 - a shell bug must not end the session
+            self.session.err.write(f"internal error: {type(exc).__name__}: {exc}\n")
+            ok = False
         if not ok:
             self.failures += 1
         return True

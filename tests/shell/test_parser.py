@@ -352,6 +352,14 @@ def test_argument_rules() -> None:
             parse(bad)
 
 
+def test_deep_nesting_is_an_error_not_a_crash() -> None:
+    assert parse("r.expr(" + "(" * 3000 + "1" + ")" * 3000 + ")").term == 1
+    with pytest.raises(ShellError, match="too deeply nested|Nesting depth"):
+        parse("r.expr(" + "[" * 3000 + "]" * 3000 + ")")
+    with pytest.raises(ShellError, match="too deeply nested"):
+        parse("r.expr(1)" + ".add(1)" * 5000)
+
+
 def test_lambda_parameter_rules() -> None:
     with pytest.raises(ShellError, match="duplicate argument"):
         parse("r.expr(1).do(lambda x, x: x)")
