@@ -53,8 +53,11 @@ def _client_parser(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--user", default="admin", help="user name (default admin)")
     p.add_argument(
-        "--password", nargs="?", const=PROMPT_PASSWORD, default="", metavar="PW",
-        help="password (default empty; --password alone asks for it)",
+        "-p", "--password", action="store_true",
+        help="ask for the password (as RethinkDB's tools do; default: empty password)",
+    )
+    p.add_argument(
+        "--password-file", default=None, metavar="FILE", help="read the password from the first line of FILE",
     )
     p.add_argument(
         "-d", "--directory", default=None, metavar="PATH",
@@ -67,9 +70,6 @@ def _client_parser(p: argparse.ArgumentParser) -> None:
         "--format", choices=("pretty", "json", "lines"), default="pretty",
         help="output: indented JSON (default), compact JSON, or one compact JSON value per line",
     )
-
-
-PROMPT_PASSWORD = "\0prompt"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,8 +111,15 @@ def _open_session(args: argparse.Namespace):
 
     from .shell.session import Session, connect
 
-    password = args.password
-    if password == PROMPT_PASSWORD:
+    password = ""
+    if args.password_file is not None:
+        try:
+            with open(args.password_file, encoding="utf-8") as f:
+                password = f.readline().rstrip("\r\n")
+        except OSError as exc:
+            print(f"reqlite: error: cannot read the password file: {exc}", file=sys.stderr)
+            return None
+    elif args.password:
         import getpass
 
         password = getpass.getpass(f"Password for {args.user}: ")

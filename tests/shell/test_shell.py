@@ -66,8 +66,17 @@ def test_query_against_a_running_server(server, capsys) -> None:
     assert cli.main(["query", "r.table('nope').run(db='test')", "--port", port]) == 1
     err = capsys.readouterr().err
     assert err.startswith("ReqlOpFailedError: Table `test.nope` does not exist in:\nr.table('nope')")
-    assert cli.main(["query", "r.expr(1)", "--port", port, "--password", "wrong"]) == 1
+
+
+def test_password_file(server, tmp_path, capsys) -> None:
+    pw = tmp_path / "pw"
+    pw.write_text("wrong\n")
+    assert cli.main(["query", "r.expr(1)", "--port", str(server.port), "--password-file", str(pw)]) == 1
     assert "Wrong password" in capsys.readouterr().err
+    pw.write_text("\n")  # the admin password of the test server is empty
+    assert cli.main(["query", "r.expr(1)", "--port", str(server.port), "--password-file", str(pw)]) == 0
+    assert cli.main(["query", "r.expr(1)", "--password-file", str(tmp_path / "none")]) == 1
+    assert "cannot read the password file" in capsys.readouterr().err
 
 
 def test_query_caret_under_the_failing_term(data_dir, capsys) -> None:
