@@ -234,6 +234,31 @@ def _syntax_error(text: str, exc: UnexpectedInput) -> ShellError:
 # -- the transformer ------------------------------------------------------------------------
 
 
+def _is_plain(node: Node) -> bool:
+    try:
+        plain_value(node)
+    except NotPlain:
+        return False
+    return True
+
+
+def _py_equal(a: Node, b: Node) -> bool:
+    """Python's ``a == b`` as a truth value, for values that may hold terms."""
+    if a is b or isinstance(a, Q) or isinstance(b, Q):
+        return True  # identity, or an EQ term (always true to Python)
+    if isinstance(a, PyList) and isinstance(b, PyList):
+        return a.is_tuple == b.is_tuple and len(a.items) == len(b.items) and all(
+            _py_equal(x, y) for x, y in zip(a.items, b.items)
+        )
+    if isinstance(a, PyDict) and isinstance(b, PyDict):
+        return a.entries.keys() == b.entries.keys() and all(
+            _py_equal(v, b.entries[k]) for k, v in a.entries.items()
+        )
+    if _is_plain(a) and _is_plain(b):
+        return bool(plain_value(a) == plain_value(b))
+    return False  # functions, the namespace: identity only
+
+
 def _span(meta: Any) -> Span:
     if getattr(meta, "empty", True):
         return (0, 0)
@@ -485,6 +510,8 @@ class ReqlTransformer(Transformer):
                 raise ShellError(
                     f"the `{op}` operator cannot be used with ReQL terms: use {hint}", span, kind="TypeError"
                 )
+            if not (_is_plain(a) and _is_plain(b)):
+                return self._python_compare(op, a, b, span)
             return self._plain_binop(op, _PLAIN_ONLY_COMPARE[op], a, b, span)
         tt, cls, reflected, fn = _COMPARE[op]
         if isinstance(a, Q):
@@ -492,7 +519,39 @@ class ReqlTransformer(Transformer):
         if isinstance(b, Q):
             rtt, rcls, _, _ = _COMPARE[reflected]
             return self._make(rtt, rcls, [b, a], span)
+        if not (_is_plain(a) and _is_plain(b)):
+            return self._python_compare(op, a, b, span)
         return self._plain_binop(op, fn, a, b, span)
+
+    def _python_compare(self, op: str, a: Node, b: Node, span: Span) -> Node:
+        """Python's comparison of values that hold terms or functions (list == list...).
+
+        Python compares containers element by element, taking an element comparison
+        that yields a term as true (the driver's terms have no __bool__), and returns
+        the first differing elements' comparison itself for < <= > >=."""
+        if op in ("==", "!="):
+            return Lit(_py_equal(a, b) == (op == "=="), span)
+        if op in ("is", "is not"):
+            return Lit((a is b) == (op == "is"), span)
+        if op in ("in", "not in"):
+            if isinstance(b, PyList):
+                found = any(_py_equal(item, a) for item in b.items)
+            elif isinstance(b, PyDict):
+                found = self._hashable(a) in b.entries
+            else:
+                raise ShellError(
+                    f"argument of type '{python_type_name(b)}' is not iterable", span, kind="TypeError"
+                )
+            return Lit(found == (op == "in"), span)
+        if isinstance(a, PyList) and isinstance(b, PyList) and a.is_tuple == b.is_tuple:
+            for x, y in zip(a.items, b.items):
+                if not _py_equal(x, y):
+                    return self._compare(op, x, y, span)
+            return Lit(_COMPARE[op][3](len(a.items), len(b.items)), span)
+        raise ShellError(
+            f"'{op}' not supported between instances of '{python_type_name(a)}' and '{python_type_name(b)}'",
+            span, kind="TypeError",
+        )
 
     # ---- arithmetic and bitwise operators -------------------------------------------------------
 
@@ -500,6 +559,8 @@ class ReqlTransformer(Transformer):
         span = _span(meta)
         a, b = self._operand(a), self._operand(b)
         tt, cls, fn = _BINOPS[op]
+        if op == "%" and isinstance(a, Lit) and isinstance(a.value, (str, bytes)) and isinstance(b, Q):
+            return self._format_with_term(a, span)
         if isinstance(a, Q) or isinstance(b, Q):
             if tt is None:
                 hint = f": use .{cls}(...)" if cls else " (ReQL has no power operator)"
@@ -509,6 +570,20 @@ class ReqlTransformer(Transformer):
                 )
             return self._make(tt, cls, [a, b], span, infix=op in ("&", "|"))
         return self._plain_binop(op, fn, a, b, span)
+
+    @staticmethod
+    def _format_with_term(fmt: Lit, span: Span) -> Node:
+        """``'...' % term`` is Python string formatting, not MOD: a term has __getitem__,
+        so Python takes it for a mapping of named arguments."""
+        text = fmt.value
+        pct = "%" if isinstance(text, str) else b"%"
+        if pct not in text.replace(pct * 2, pct[:0]):
+            return Lit(text % {}, span)  # no conversion: the string (with %% as %)
+        raise ShellError(
+            "string formatting with a ReQL term is not supported (Python would print the "
+            "driver's text of the query): use r.expr(...) % x for MOD",
+            span, kind="TypeError",
+        )
 
     def _plain_binop(self, op: str, fn: Any, a: Node, b: Node, span: Span) -> Node:
         for x in (a, b):

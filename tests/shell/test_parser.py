@@ -84,6 +84,12 @@ EXPRESSIONS = [
     "1 < 2 < 3", "3 > 2 > 5", "1 == 1.0", "'a' in 'abc'", "1 not in [1]", "None is None", "not 0",
     "1 and 2", "0 or 'x'", "[1, 2, 3][1]", "[1, 2, 3][-1]", "[1, 2, 3][1:]", "{'a': 5}['a']", "'abc'[1:]",
     "[r.row] + [1]", "[r.row['a']] * 2", "{'a': 1} | {'b': 2}",
+    # Python comparing containers that hold terms (an EQ term is true to Python)
+    "~([] == [r.row['a']])", "[r.row] == [1]", "[r.row] != [1]", "[r.row, 1] < [r.row, 2]",
+    "[r.row] < [1]", "[1] < [r.row]", "{'a': r.row} == {'a': 1}", "{'a': r.row} == {'b': 1}",
+    "(lambda x: x) == 1", "[r.row] in [[1]]", "'a' in {'a': r.row}", "[r.row] <= [r.row]",
+    # '...' % term is Python string formatting (a term looks like a mapping), not MOD
+    "'abc' % r.row", "'%%' % r.row['a']", "b'x' % r.row", "5 % r.row",
     # r namespace
     "r.db_list()", "r.db('test')", "r.db('test').table_list()", "r.table('t')", "r.db('d').table('t')",
     "r.table('t', read_mode='outdated')", "r.db('d').table('t', identifier_format='uuid')",
@@ -466,79 +472,89 @@ def paren(text: str, level: int, need: int) -> str:
 
 
 @st.composite
-def exprs(draw: Any, depth: int = 3, names: tuple[str, ...] = ()) -> tuple[str, int]:
-    """(text, precedence level) of a random expression in the driver's syntax."""
+def exprs(draw: Any, depth: int = 3, names: tuple[str, ...] = ()) -> tuple[str, int, bool]:
+    """(text, precedence level, surely a term) of a random expression in the driver's syntax.
+
+    Methods are only called on terms (a receiver that may be a plain Python value is
+    wrapped in r.expr(), which returns a term unchanged): the shell does not offer
+    Python's own str/list/dict methods."""
     if depth <= 0 or draw(st.integers(0, 4)) == 0:
         choices = ["lit", "row", "expr", "table", "const"] + (["name"] * 3 if names else [])
         kind = draw(st.sampled_from(choices))
         if kind == "lit":
             text = draw(literals())
-            return text, UNARY if text.startswith("-") else PRIMARY
+            return text, UNARY if text.startswith("-") else PRIMARY, False
         if kind == "row":
-            return f"r.row[{draw(FIELDS)!r}]", PRIMARY
+            return f"r.row[{draw(FIELDS)!r}]", PRIMARY, True
         if kind == "expr":
-            return f"r.expr({draw(literals())})", PRIMARY
+            return f"r.expr({draw(literals())})", PRIMARY, True
         if kind == "table":
-            return draw(st.sampled_from(["r.table('t')", "r.db('d').table('t')", "r.db('d')"])), PRIMARY
+            return draw(st.sampled_from(["r.table('t')", "r.db('d').table('t')", "r.db('d')"])), PRIMARY, True
         if kind == "const":
-            return draw(st.sampled_from(["r.minval", "r.maxval", "r.row", "r.now()", "r.monday"])), PRIMARY
-        return draw(st.sampled_from(names)), PRIMARY
+            return draw(st.sampled_from(["r.minval", "r.maxval", "r.row", "r.now()", "r.monday"])), PRIMARY, True
+        return draw(st.sampled_from(names)), PRIMARY, True
     sub = exprs(depth - 1, names)
+
+    def receiver() -> str:
+        text, level, is_term = draw(sub)
+        return paren(text, level, PRIMARY) if is_term else f"r.expr({text})"
+
     kind = draw(st.sampled_from(["binop", "binop", "method", "method", "kwmethod", "bracket", "slice",
                                  "invert", "list", "dict", "lambda_arg", "do", "branch"]))
     if kind == "binop":
         op, level = draw(st.sampled_from(OPS))
-        (a, la), (b, lb) = draw(sub), draw(sub)
+        (a, la, ta), (b, lb, tb) = draw(sub), draw(sub)
+        # A term on either side makes a term, except Python's own '...' % x and the
+        # comparison of two lists (which may give a plain bool).
+        is_term = ta or (tb and op != "%")
         if level == COMPARE:  # never chain comparisons (the shell refuses chains on purpose)
-            return f"{paren(a, la, COMPARE - 1)} {op} {paren(b, lb, COMPARE - 1)}", COMPARE
-        return f"{paren(a, la, level)} {op} {paren(b, lb, level - 1)}", level
+            return f"{paren(a, la, COMPARE - 1)} {op} {paren(b, lb, COMPARE - 1)}", COMPARE, is_term
+        return f"{paren(a, la, level)} {op} {paren(b, lb, level - 1)}", level, is_term
     if kind in ("method", "kwmethod"):
-        recv, lr = draw(sub)
-        recv = paren(recv, lr, PRIMARY)
+        recv = receiver()
         if kind == "kwmethod":
             name = draw(st.sampled_from(KW_METHODS))
-            arg, _ = draw(sub)
+            arg = draw(sub)[0]
             kw = draw(st.sampled_from(["index", "default", "durability", "squash", "right_bound"]))
-            return f"{recv}.{name}({arg}, {kw}={draw(literals())})", PRIMARY
+            return f"{recv}.{name}({arg}, {kw}={draw(literals())})", PRIMARY, True
         if draw(st.booleans()):
-            return f"{recv}.{draw(st.sampled_from(LEAF_METHODS))}()", PRIMARY
-        arg, _ = draw(sub)
-        return f"{recv}.{draw(st.sampled_from(ONE_ARG_METHODS))}({arg})", PRIMARY
+            return f"{recv}.{draw(st.sampled_from(LEAF_METHODS))}()", PRIMARY, True
+        arg = draw(sub)[0]
+        return f"{recv}.{draw(st.sampled_from(ONE_ARG_METHODS))}({arg})", PRIMARY, True
     if kind == "bracket":
-        (recv, lr), (idx, _) = draw(sub), draw(sub)
-        return f"{paren(recv, lr, PRIMARY)}[{idx}]", PRIMARY
+        (recv, lr, tr), idx = draw(sub), draw(sub)[0]
+        return f"{paren(recv, lr, PRIMARY)}[{idx}]", PRIMARY, tr
     if kind == "slice":
-        recv, lr = draw(sub)
+        recv, lr, tr = draw(sub)
         a = draw(st.sampled_from(["", "0", "1", "-1", "r.row['i']"]))
         b = draw(st.sampled_from(["", "0", "2", "-1", "r.row['j']"]))
-        return f"{paren(recv, lr, PRIMARY)}[{a}:{b}]", PRIMARY
+        return f"{paren(recv, lr, PRIMARY)}[{a}:{b}]", PRIMARY, tr
     if kind == "invert":
-        a, la = draw(sub)
-        return f"~{paren(a, la, UNARY)}", UNARY
+        a, la, ta = draw(sub)
+        return f"~{paren(a, la, UNARY)}", UNARY, ta
     if kind == "list":
         items = draw(st.lists(sub, max_size=3))
-        return "[" + ", ".join(t for t, _ in items) + "]", PRIMARY
+        return "[" + ", ".join(t for t, _, _ in items) + "]", PRIMARY, False
     if kind == "dict":
         keys = draw(st.lists(FIELDS, max_size=3, unique=True))
         values = [draw(sub)[0] for _ in keys]
-        return "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(keys, values)) + "}", PRIMARY
+        return "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(keys, values)) + "}", PRIMARY, False
     if kind == "lambda_arg":
         params = draw(st.lists(st.sampled_from(["x", "y", "doc"]), min_size=1, max_size=2, unique=True))
-        body, _ = draw(exprs(depth - 1, tuple(set(names) | set(params))))
-        recv, lr = draw(sub)
+        body = draw(exprs(depth - 1, tuple(set(names) | set(params))))[0]
         method = draw(st.sampled_from(["map", "filter", "concat_map", "order_by", "do", "reduce", "merge"]))
-        return f"{paren(recv, lr, PRIMARY)}.{method}(lambda {', '.join(params)}: {body})", PRIMARY
+        return f"{receiver()}.{method}(lambda {', '.join(params)}: {body})", PRIMARY, True
     if kind == "do":
-        (a, _), (b, _) = draw(sub), draw(sub)
-        return f"r.do({a}, {b})", PRIMARY
-    (a, _), (b, _), (c, _) = draw(sub), draw(sub), draw(sub)
-    return f"r.branch({a}, {b}, {c})", PRIMARY
+        a, b = draw(sub)[0], draw(sub)[0]
+        return f"r.do({a}, {b})", PRIMARY, True
+    a, b, c = draw(sub)[0], draw(sub)[0], draw(sub)[0]
+    return f"r.branch({a}, {b}, {c})", PRIMARY, True
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(exprs())
-def test_random_expressions_match_the_driver(generated: tuple[str, int]) -> None:
-    text, _ = generated
+def test_random_expressions_match_the_driver(generated: tuple[str, int, bool]) -> None:
+    text = generated[0]
     status, expected = driver_outcome(text)
     if status == "error":
         with pytest.raises(ShellError):
