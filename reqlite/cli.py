@@ -134,6 +134,16 @@ def _open_session(args: argparse.Namespace):
     return Session(conn, fmt=args.format)
 
 
+def _close(conn) -> None:
+    """Close after the server has finished any `run(noreply=True)` query."""
+    from rethinkdb.errors import ReqlError
+
+    try:
+        conn.close(noreply_wait=True)
+    except (ReqlError, OSError):
+        conn.close(noreply_wait=False)
+
+
 def run_query(args: argparse.Namespace) -> int:
     """``reqlite query EXPR``: exit status 0 on success, 1 on any error."""
     text = sys.stdin.read() if args.expr == "-" else args.expr
@@ -152,7 +162,7 @@ def run_query(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 130
     finally:
-        session.conn.close(noreply_wait=False)
+        _close(session.conn)
 
 
 def run_shell(args: argparse.Namespace) -> int:
@@ -171,7 +181,7 @@ def run_shell(args: argparse.Namespace) -> int:
             return repl.run_interactive(history)
         return repl.run_lines(sys.stdin)
     finally:
-        session.conn.close(noreply_wait=False)
+        _close(session.conn)
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -88,6 +88,15 @@ def test_query_caret_under_the_failing_term(data_dir, capsys) -> None:
     assert lines[2] == " " * text.index("x + 'a'") + "^" * len("x + 'a'")
 
 
+def test_noreply_query_is_applied_before_exit(data_dir, capsys) -> None:
+    assert cli.main(["query", "r.table_create('t')", "-d", data_dir, "--format", "json"]) == 0
+    text = "r.table('t').insert(r.range(500).map(lambda i: {'id': i})).run(noreply=True)"
+    assert cli.main(["query", text, "-d", data_dir]) == 0
+    capsys.readouterr()
+    assert cli.main(["query", "r.table('t').count()", "-d", data_dir]) == 0
+    assert capsys.readouterr().out == "500\n"
+
+
 def test_query_syntax_error_needs_no_connection(capsys) -> None:
     assert cli.main(["query", "r.table('t').filter(", "--port", "1"]) == 1
     err = capsys.readouterr().err
