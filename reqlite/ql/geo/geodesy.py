@@ -27,9 +27,16 @@ from .geometry import RangeError, Shape, geo_error, nearest_point
 from .projection import Vec
 
 
+def _c89_hypot(x: float, y: float) -> float:
+    s = x * x + y * y
+    if s >= 2.2250738585072014e-308:  # no underflow: what RethinkDB computes
+        return math.sqrt(s)
+    return math.hypot(x, y)  # where RethinkDB's would divide by zero
+
+
 def _c89_math() -> Any:
     ns = types.SimpleNamespace(**{k: getattr(math, k) for k in dir(math) if not k.startswith("_")})
-    ns.hypot = lambda x, y: math.sqrt(x * x + y * y)
+    ns.hypot = _c89_hypot
     return ns
 
 
