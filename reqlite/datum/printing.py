@@ -72,24 +72,12 @@ def format_g20(value: float | int) -> str:
 
 
 def _format_double(d: float) -> str:
-    # Shortest round-trip digits, laid out like rapidjson's Grisu "Prettify".
-    r = repr(d)
-    neg = r.startswith("-")
-    if neg:
-        r = r[1:]
-    mantissa, _, exp = r.partition("e")
-    exp_i = int(exp) if exp else 0
-    if "." in mantissa:
-        ip, fp = mantissa.split(".")
-    else:
-        ip, fp = mantissa, ""
-    digits = (ip + fp).lstrip("0")
-    # position of the decimal point relative to the start of `digits`
-    lead_zeros = len(ip + fp) - len((ip + fp).lstrip("0"))
-    point = len(ip) + exp_i - lead_zeros
-    digits = digits.rstrip("0") or "0"
+    # rapidjson's digits (Grisu2, see grisu.py), laid out like rapidjson's "Prettify".
+    from .grisu import grisu2
+
+    neg = d < 0
+    digits, k = grisu2(-d if neg else d)  # value = digits * 10**k
     length = len(digits)
-    k = point - length  # value = digits * 10**k
     kk = length + k
     if 0 <= k and kk <= 21:
         s = digits + "0" * k + ".0"

@@ -44,9 +44,10 @@ def test_format_number_layout(x):
     else:
         assert exp and "+" not in exp and re.fullmatch(r"-?[1-9][0-9]*", exp)
         assert re.fullmatch(r"[1-9](\.[0-9]*[1-9])?", mantissa)
-    # shortest digits: as many significant digits as Python's shortest repr
+    # rapidjson's Grisu2 digits: never shorter than the shortest round-trip digits (Python's
+    # repr), and at most 17 (they are not always the shortest, see datum/grisu.py)
     digits = lambda t: re.sub(r"e.*|[-.]", "", t).strip("0")  # noqa: E731
-    assert len(digits(s)) == len(digits(repr(x)))
+    assert len(digits(repr(x))) <= len(digits(s)) <= 17
 
 
 @pytest.mark.parametrize(
@@ -63,6 +64,7 @@ def test_format_number_layout(x):
         (1e-7, "1e-7"),
         (1.25e-7, "1.25e-7"),
         (2.0**60, "1152921504606847000.0"),
+        (40007862.917250894, "40007862.917250897"),  # Grisu2: not the closest digits
         (-0.0, "-0.0"),
         (0, "0"),
     ],
