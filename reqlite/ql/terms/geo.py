@@ -205,12 +205,13 @@ class Distance(GeoTerm):
         unit = await _unit(self, q, env)
         a = as_geometry(g1)
         if geometry.geo_type(a) == "Point":
-            p, g = geometry.parse(a), as_geometry(g2)
+            p, g = a, as_geometry(g2)
         else:
-            p, g = geometry.parse(as_geometry(g2)), a
-            if p.kind != "Point":
-                raise geo_error(f"Expected geometry of type `Point` but found `{p.kind}`.")
-        d = geodesy.distance(p.point, geometry.parse(g), e)
+            p, g = as_geometry(g2), a
+            found = geometry.geo_type(p)
+            if found != "Point":
+                raise geo_error(f"Expected geometry of type `Point` but found `{found}`.")
+        d = geodesy.distance(geometry.parse(p).point, geometry.parse(g), e)
         return num(geodesy.convert(d, "m", unit))
 
 
