@@ -11,20 +11,21 @@ from __future__ import annotations
 
 from typing import Any
 
-# Response types (ql2.proto Response.ResponseType)
-COMPILE_ERROR = 17
-RUNTIME_ERROR = 18
-CLIENT_ERROR = 16
+from .wire.ql2 import ErrorType, ResponseType
 
-# Runtime error types (ql2.proto Response.ErrorType)
-INTERNAL = 1000000
-RESOURCE_LIMIT = 2000000
-QUERY_LOGIC = 3000000
-NON_EXISTENCE = 3100000
-OP_FAILED = 4100000
-OP_INDETERMINATE = 4200000
-USER = 5000000
-PERMISSION_ERROR = 6000000
+# The numbers the protocol defines (protocol/*.json, reqlite/wire/ql2.py).
+COMPILE_ERROR = int(ResponseType.COMPILE_ERROR)
+RUNTIME_ERROR = int(ResponseType.RUNTIME_ERROR)
+CLIENT_ERROR = int(ResponseType.CLIENT_ERROR)
+
+INTERNAL = int(ErrorType.INTERNAL)
+RESOURCE_LIMIT = int(ErrorType.RESOURCE_LIMIT)
+QUERY_LOGIC = int(ErrorType.QUERY_LOGIC)
+NON_EXISTENCE = int(ErrorType.NON_EXISTENCE)
+OP_FAILED = int(ErrorType.OP_FAILED)
+OP_INDETERMINATE = int(ErrorType.OP_INDETERMINATE)
+USER = int(ErrorType.USER)
+PERMISSION_ERROR = int(ErrorType.PERMISSION_ERROR)
 
 
 class ReqlError(Exception):

@@ -28,6 +28,7 @@ from ..wire import (
     HandshakeComplete,
     NoreplyWait,
     ProtocolError,
+    ResponseType,
     ServerConnection,
     ServerInfoQuery,
     StartQuery,
@@ -37,12 +38,12 @@ from ..wire import (
 
 log = logging.getLogger("reqlite.server")
 
-SUCCESS_ATOM = 1
-SUCCESS_SEQUENCE = 2
-SUCCESS_PARTIAL = 3
-WAIT_COMPLETE = 4
-SERVER_INFO = 5
-CLIENT_ERROR = 16
+SUCCESS_ATOM = int(ResponseType.SUCCESS_ATOM)
+SUCCESS_SEQUENCE = int(ResponseType.SUCCESS_SEQUENCE)
+SUCCESS_PARTIAL = int(ResponseType.SUCCESS_PARTIAL)
+WAIT_COMPLETE = int(ResponseType.WAIT_COMPLETE)
+SERVER_INFO = int(ResponseType.SERVER_INFO)
+CLIENT_ERROR = int(ResponseType.CLIENT_ERROR)
 
 RECEIVE_SIZE = 65536
 FRAMES_PER_CHECKPOINT = 32

@@ -30,6 +30,10 @@ class DatabaseConfig:
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "created_at": self.created_at}
 
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> DatabaseConfig:
+        return DatabaseConfig(data["id"], data["name"], data["created_at"])
+
 
 @dataclass(frozen=True, slots=True)
 class TableConfig:
@@ -98,7 +102,7 @@ class Catalog:
         with self.engine.read() as txn:
             for _, value in items_with_prefix(txn, layout.DATABASES):
                 d = orjson.loads(value)
-                dbs[d["name"]] = DatabaseConfig(d["id"], d["name"], d["created_at"])
+                dbs[d["name"]] = DatabaseConfig.from_json(d)
             loaded = [TableConfig.from_json(orjson.loads(v)) for _, v in items_with_prefix(txn, layout.TABLES)]
             for t in loaded:
                 epoch = txn.get(layout.index_epoch_key(t.id))
@@ -169,7 +173,7 @@ class Catalog:
             if raw is None:
                 return None
             d = orjson.loads(raw)
-            cfg = DatabaseConfig(d["id"], d["name"], d["created_at"])
+            cfg = DatabaseConfig.from_json(d)
             dropped = []
             for k, v in items_with_prefix(txn, layout.tables_of_db_prefix(name)):
                 t = TableConfig.from_json(orjson.loads(v))
@@ -278,7 +282,7 @@ class Catalog:
             if raw is None:
                 return None
             d = orjson.loads(raw)
-            old = DatabaseConfig(d["id"], d["name"], d["created_at"])
+            old = DatabaseConfig.from_json(d)
             if new_name == name:
                 return old, old
             new_key = layout.database_key(new_name)

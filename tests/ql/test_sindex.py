@@ -8,8 +8,8 @@ import pytest
 from rethinkdb import r
 from rethinkdb.errors import ReqlOpFailedError
 
-from conftest import start_server
 from reqlite.storage import Store, layout
+from serverproc import start_server
 
 
 def _ids(cursor) -> list:

@@ -15,7 +15,7 @@ import time
 import pytest
 from rethinkdb import r
 
-from conftest import start_server
+from serverproc import start_server
 
 N = 1_000_000
 BATCH = 100_000

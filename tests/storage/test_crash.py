@@ -18,7 +18,7 @@ import orjson
 import pytest
 from rethinkdb import r
 
-from conftest import start_server
+from serverproc import start_server
 
 ROUNDS = 5
 WRITERS = 4

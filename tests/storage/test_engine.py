@@ -9,8 +9,8 @@ import pytest
 import trio
 from rethinkdb import r
 
-from conftest import start_server
 from reqlite.storage import Catalog, DocWrite, StorageError, Store, layout, write_docs_job
+from serverproc import start_server
 
 
 def test_second_server_on_same_directory_is_refused(tmp_path):
