@@ -1,5 +1,6 @@
 """The ``reqlite`` command: ``reqlite serve`` (the default) with RethinkDB-style flags,
-``reqlite shell`` (the interactive ReQL shell) and ``reqlite query EXPR`` (one query)."""
+``reqlite shell`` (the interactive ReQL shell), ``reqlite query EXPR`` (one query) and
+``reqlite backup DEST`` (a consistent hot backup)."""
 
 from __future__ import annotations
 
@@ -83,6 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
     shell_p = sub.add_parser("shell", help="interactive ReQL shell (Python driver syntax)")
     _client_parser(shell_p)
     shell_p.add_argument("--no-history", action="store_true", help="do not read or write the history file")
+    backup_p = sub.add_parser(
+        "backup", help="consistent hot backup of a data directory (safe while a server runs on it)"
+    )
+    backup_p.add_argument(
+        "-d", "--directory", default=DEFAULT_DIRECTORY, metavar="PATH",
+        help=f"data directory to back up (default ./{DEFAULT_DIRECTORY})",
+    )
+    backup_p.add_argument("dest", metavar="DEST", help="new directory for the copy (a data directory itself)")
     query_p = sub.add_parser("query", help="run one ReQL query and print its result")
     query_p.add_argument("expr", metavar="EXPR", help="the query, e.g. \"r.db_list()\" ('-' reads it from stdin)")
     _client_parser(query_p)
@@ -102,7 +111,22 @@ def main(argv: list[str] | None = None) -> int:
         return run_shell(args)
     if args.command == "query":
         return run_query(args)
+    if args.command == "backup":
+        return run_backup(args)
     return 2
+
+
+def run_backup(args: argparse.Namespace) -> int:
+    from .storage import StorageError
+    from .storage.backup import hot_backup
+
+    try:
+        info = hot_backup(args.directory, args.dest)
+    except StorageError as exc:
+        print(f"reqlite: error: {exc}", file=sys.stderr)
+        return 1
+    print(f"Backed up {info['source']} to {info['dest']} ({info['bytes']:,} bytes)")
+    return 0
 
 
 def _open_session(args: argparse.Namespace):

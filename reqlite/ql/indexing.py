@@ -40,7 +40,11 @@ from .values import Function, Table
 
 SKEY_LIMIT = 238  # bytes of encoded secondary value kept in a key (see module docstring)
 BUILD_BATCH = 256  # documents per index-build write job
-BLOB_MAGIC = b"reqlite-sindex-v1:"  # `function` blobs in index_status are this + the term JSON
+# `function` blobs in index_status: this prefix + JSON {function, multi, geo}. Like
+# RethinkDB's, the blob carries the whole index definition, so `index_create(name, blob)`
+# (which RethinkDB's restore and index-rebuild tools use) recreates multi and geo indexes.
+BLOB_MAGIC = b"reqlite-sindex-v2:"
+BLOB_MAGIC_V1 = b"reqlite-sindex-v1:"  # the function term alone (multi/geo not kept)
 
 # index id -> (documents done, documents to do), while the index is being built
 BUILD_PROGRESS: dict[str, tuple[int, int]] = {}
@@ -56,24 +60,30 @@ def function_blob(spec: dict) -> dict:
     """The opaque `function` value index_status shows (and index_create accepts back)."""
     import base64
 
-    data = BLOB_MAGIC + orjson.dumps(spec["function"])
+    body = {"function": spec["function"], "multi": bool(spec.get("multi")), "geo": bool(spec.get("geo"))}
+    data = BLOB_MAGIC + orjson.dumps(body)
     return {"$reql_type$": "BINARY", "data": base64.b64encode(data).decode("ascii")}
 
 
-def function_from_blob(blob: dict) -> Any | None:
-    """The raw index-function term inside a blob from ``function_blob``, or None."""
+def definition_from_blob(blob: dict) -> dict | None:
+    """``{function, multi, geo}`` from a blob made by ``function_blob``, or None."""
     import base64
 
     try:
         data = base64.b64decode(blob.get("data", ""))
     except Exception:  # noqa: BLE001 - not ours
         return None
-    if not data.startswith(BLOB_MAGIC):
-        return None
     try:
-        return orjson.loads(data[len(BLOB_MAGIC) :])
+        if data.startswith(BLOB_MAGIC):
+            body = orjson.loads(data[len(BLOB_MAGIC) :])
+            if body.__class__ is dict and "function" in body:
+                return {"function": body["function"], "multi": bool(body.get("multi")), "geo": bool(body.get("geo"))}
+            return None
+        if data.startswith(BLOB_MAGIC_V1):
+            return {"function": orjson.loads(data[len(BLOB_MAGIC_V1) :]), "multi": False, "geo": False}
     except orjson.JSONDecodeError:
         return None
+    return None
 
 
 async def index_function(q: Any, spec: dict) -> Function:

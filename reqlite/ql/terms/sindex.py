@@ -56,9 +56,13 @@ class IndexCreate(Term):
             if not isinstance(value, Function):
                 value = as_datum(value)
                 if is_binary(value):
-                    function = indexing.function_from_blob(value)
-                    if function is None:
+                    definition = indexing.definition_from_blob(value)
+                    if definition is None:
                         raise ReqlQueryLogicError("Cannot create an index from this binary (not an index function).")
+                    # The blob carries the whole definition (RethinkDB's restore relies on it).
+                    function = definition["function"]
+                    multi = multi or definition["multi"]
+                    geo = geo or definition["geo"]
                 else:
                     function = [69, [[2, []], raw[2] if raw is not None else value]]
             else:
