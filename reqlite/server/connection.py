@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from typing import Any
 
 import orjson
 import outcome
 import trio
 
-from ..errors import ReqlError, ReqlInternalError
+from ..errors import ReqlError, ReqlInternalError, ReqlOpFailedError
 from ..ql.context import QueryContext
 from ..ql.query import Atom, blame, start
 from ..ql.streams import Stream, TableScan, changefeed_of
@@ -37,6 +38,8 @@ from ..wire import (
 )
 
 log = logging.getLogger("reqlite.server")
+
+KILLED_MESSAGE = "Query interrupted (killed through `rethinkdb.jobs`)."
 
 SUCCESS_ATOM = int(ResponseType.SUCCESS_ATOM)
 SUCCESS_SEQUENCE = int(ResponseType.SUCCESS_SEQUENCE)
@@ -95,13 +98,22 @@ class Cursor:
 
 
 class Running:
-    """A START being evaluated: STOP cancels it through the scope of the task running it."""
+    """A START being evaluated: STOP cancels it through the scope of the task running it.
 
-    __slots__ = ("scope", "cancelled")
+    It is also a job of ``rethinkdb.jobs`` (``job_id``, ``started``, ``term``) until its
+    answer is out; deleting the job kills the query (``killed``: the client then gets an
+    error instead of silence).
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("scope", "cancelled", "killed", "job_id", "started", "term")
+
+    def __init__(self, job_id: int = 0, term: Any = None) -> None:
         self.scope: trio.CancelScope | None = None
         self.cancelled = False
+        self.killed = False
+        self.job_id = job_id  # per-connection sequence number (see Connection.job_uuid)
+        self.started = time.time()
+        self.term = term
 
     def cancel(self) -> None:
         self.cancelled = True
@@ -127,6 +139,11 @@ class Connection:
         # than spawning a task per query (see _query_task).
         self.idle_worker: trio.lowlevel.Task | None = None
         self.running_queries = 0
+        self.jobs: dict[int, Running] = {}  # queries running now, by job number (rethinkdb.jobs)
+        # Job ids are UUIDs made of a per-connection random part and the job number, so
+        # that starting a query costs no random UUID.
+        self.job_prefix = str(uuid.uuid4())[:24]
+        self.job_seq = 0
         self.below_limit = trio.Event()
         self.below_limit.set()
 
@@ -209,7 +226,9 @@ class Connection:
                 )
                 return
             noreply = _truthy_optarg(event.global_optargs.get("noreply"))
-            running = Running()
+            self.job_seq += 1
+            running = Running(self.job_seq, event.term)
+            self.jobs[running.job_id] = running
             if noreply:
                 self.noreply_outstanding += 1
                 self.noreply_idle = trio.Event() if self.noreply_idle.is_set() else self.noreply_idle
@@ -278,16 +297,60 @@ class Connection:
                             await self._run_start(event, running, noreply)
                     finally:
                         running.scope = None
+                        self.jobs.pop(running.job_id, None)
                         self._query_done()
                     if self.idle_worker is not None or self.closed:
                         return
                     self.idle_worker = trio.lowlevel.current_task()
                     item = await trio.lowlevel.wait_task_rescheduled(self._abort_idle)
-            # A STOP cancelled the query this task was running: go on with a new scope.
+            # A STOP (or a kill through rethinkdb.jobs) cancelled the query this task was
+            # running: go on with a new scope.
+            if running.killed and not noreply and not self.closed:
+                self.queries.pop(event.token, None)
+                await self._respond(event.token, _error_body(ReqlOpFailedError(KILLED_MESSAGE)))
             if self.idle_worker is not None or self.closed:
                 return
             self.idle_worker = trio.lowlevel.current_task()
             item = await trio.lowlevel.wait_task_rescheduled(self._abort_idle)
+
+    def job_uuid(self, seq: int) -> str:
+        return f"{self.job_prefix}{seq:012x}"
+
+    def kill_job(self, job_id: str) -> bool:
+        """Kill a running query (a ``delete`` on its row of ``rethinkdb.jobs``)."""
+        if not job_id.startswith(self.job_prefix):
+            return False
+        try:
+            running = self.jobs.get(int(job_id[len(self.job_prefix):], 16))
+        except ValueError:
+            return False
+        if running is None:
+            return False
+        running.killed = True
+        running.cancel()
+        return True
+
+    def job_rows(self, server_name: str) -> list[dict]:
+        """This connection's running queries as ``rethinkdb.jobs`` rows."""
+        host, _, port = self.peer.rpartition(":")
+        now = time.time()
+        rows = []
+        for running in list(self.jobs.values()):
+            rows.append(
+                {
+                    "duration_sec": round(now - running.started, 6),
+                    "id": ["query", self.job_uuid(running.job_id)],
+                    "info": {
+                        "client_address": host,
+                        "client_port": int(port) if port.isdigit() else 0,
+                        "query": orjson.dumps(running.term).decode() if running.term is not None else "",
+                        "user": self.username or "admin",
+                    },
+                    "servers": [server_name],
+                    "type": "query",
+                }
+            )
+        return rows
 
     def _query_done(self) -> None:
         self.running_queries -= 1

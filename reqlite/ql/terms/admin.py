@@ -371,9 +371,46 @@ def _issues_rows(q: Any, fmt: str) -> list[dict]:
     return []
 
 
-@system_table("jobs")
+async def _write_job(q: Any, table: SystemTable, old: Any, new: Any) -> None:
+    """Deleting a query's row kills that query; nothing else about jobs is writable."""
+    from .writes import WriteError
+
+    if new is not None or old is None:
+        raise WriteError("It's illegal to write to the `rethinkdb.jobs` table.")
+    if old.get("type") != "query":
+        raise WriteError(f"Jobs of type `{old.get('type')}` cannot be interrupted.")
+    server = getattr(q, "server", None)
+    for conn in list(getattr(server, "connections", ())):
+        if conn.kill_job(old["id"][1]):
+            return
+
+
+@system_table("jobs", write_row=_write_job)
 def _jobs_rows(q: Any, fmt: str) -> list[dict]:
-    return []
+    """Running queries of every connection, and index builds, as RethinkDB lists them."""
+    from ..indexing import BUILD_PROGRESS
+
+    me = my_name(q)
+    rows: list[dict] = []
+    server = getattr(q, "server", None)
+    for conn in list(getattr(server, "connections", ())):
+        rows.extend(conn.job_rows(me))
+    for cfg in q.catalog.all_tables():
+        for name, spec in cfg.indexes.items():
+            progress = BUILD_PROGRESS.get(spec["id"])
+            if progress is None:
+                continue
+            done, total = progress
+            rows.append(
+                {
+                    "duration_sec": None,
+                    "id": ["index_construction", spec["id"]],
+                    "info": {"db": cfg.db, "index": name, "progress": (done / total) if total else 0, "table": cfg.name},
+                    "servers": [me],
+                    "type": "index_construction",
+                }
+            )
+    return rows
 
 
 @system_table("logs")
