@@ -156,6 +156,9 @@ async def analyze(q: Any, value: Any) -> FeedSource:
         else:
             break
     transforms.reverse()
+    refusal = getattr(node, "changes_refusal", None)  # a source with its own message (r.http)
+    if refusal is not None:
+        raise ReqlQueryLogicError(refusal)
     table = node.table
     if table is None:
         raise ReqlQueryLogicError("Cannot call `changes` on an eager stream.")

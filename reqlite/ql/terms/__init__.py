@@ -10,6 +10,7 @@ from . import (  # noqa: F401
     db_table,
     geo,
     grant,
+    http,
     joins,
     js,
     json_term,
