@@ -187,6 +187,30 @@ def web():
     srv.server_close()
 
 
+@pytest.fixture(scope="module")
+def tls_web(tmp_path_factory):
+    """The same server over TLS, with a self-signed certificate for 127.0.0.1."""
+    import ssl
+    import subprocess
+
+    d = tmp_path_factory.mktemp("tls")
+    key, cert = d / "key.pem", d / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    srv = Target()
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield "https" + srv.base[len("http"):]
+    srv.shutdown()
+    srv.server_close()
+
+
 def error_of(query, conn):
     with pytest.raises(ReqlQueryLogicError) as info:
         query.run(conn)
@@ -349,6 +373,17 @@ def test_unreachable_and_unsupported(conn, web):
         f"Error in HTTP GET of `{web.base}/echo`: could not perform, no attempts allowed."
         "\nheader:\nnull\nbody:\nnull"
     )
+
+
+def test_verify(conn, tls_web):
+    url = tls_web + "/echo"
+    for method in ("GET", "HEAD"):
+        assert http_error(r.http(url, method=method), conn) == (
+            f"Error in HTTP {method} of `{url}`: Peer certificate cannot be authenticated with "
+            "given CA certificates.\nheader:\nnull\nbody:\nnull"
+        )
+    assert r.http(url, verify=False)["path"].run(conn) == "/echo"
+    assert r.http(url, method="HEAD", verify=False).run(conn) is None
 
 
 def test_redirects(conn, web):
