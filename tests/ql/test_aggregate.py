@@ -9,7 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rethinkdb import r
-from rethinkdb.errors import ReqlNonExistenceError, ReqlQueryLogicError, ReqlResourceLimitError
+from rethinkdb.errors import ReqlNonExistenceError, ReqlResourceLimitError
+
+from reqlrun import err, run
 
 EMPTY = "Cannot take the {0} of an empty stream.  (If you passed `{0}` a field name, it may be that no elements of the stream had that field.)"
 AVG_EMPTY = (
@@ -23,17 +25,6 @@ INFINITE = (
 HYPO = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
-def run(conn, q, **opts):
-    res = q.run(conn, **opts)
-    if isinstance(res, (list, dict, str, bytes, int, float, bool)) or res is None:
-        return res
-    return list(res)
-
-
-def err(conn, q, cls=ReqlQueryLogicError, **opts) -> str:
-    with pytest.raises(cls) as info:
-        run(conn, q, **opts)
-    return info.value.message
 
 
 @pytest.fixture

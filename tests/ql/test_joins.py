@@ -6,14 +6,10 @@ import pytest
 from rethinkdb import r
 from rethinkdb.errors import ReqlNonExistenceError, ReqlOpFailedError, ReqlQueryLogicError
 
+from reqlrun import run
+
 ZIP = "ZIP can only be called on the result of a join."
 
-
-def run(conn, q, **opts):
-    res = q.run(conn, **opts)
-    if isinstance(res, (list, dict, str, int, float, bool)) or res is None:
-        return res
-    return list(res)
 
 
 def err(conn, q, cls=ReqlQueryLogicError) -> str:

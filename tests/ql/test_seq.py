@@ -13,28 +13,17 @@ from rethinkdb import r
 from rethinkdb.errors import (
     ReqlNonExistenceError,
     ReqlOpFailedError,
-    ReqlQueryLogicError,
     ReqlResourceLimitError,
     ReqlServerCompileError,
 )
 
 from reqlite.datum.order import compare
 from reqlite.ql.terms.sort import sort_by_keys, sorted_datums
+from reqlrun import err, run
 
 LIMIT_MSG = "Array over size limit `{}`."
 
 
-def run(conn, q, **opts):
-    res = q.run(conn, **opts)
-    if isinstance(res, (list, dict, str, bytes, int, float, bool)) or res is None:
-        return res
-    return list(res)
-
-
-def err(conn, q, cls=ReqlQueryLogicError, **opts) -> str:
-    with pytest.raises(cls) as info:
-        run(conn, q, **opts)
-    return info.value.message
 
 
 @pytest.fixture
