@@ -87,7 +87,12 @@ class Subscription:
         return changes, skipped
 
     async def wait(self) -> None:
-        """Until at least one change (or a skip) is queued."""
+        """Until at least one change (or a skip) is queued, or the feed is closed.
+
+        Always a checkpoint, so a reader looping on a closed or busy feed still lets
+        every other task run.
+        """
+        await trio.lowlevel.checkpoint()
         while not self.pending and not self.skipped and not self.closed:
             await self._wakeup.wait()
             if not self.pending and not self.skipped:

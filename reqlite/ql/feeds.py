@@ -373,6 +373,8 @@ class FeedStream(Stream):
                 return out
         while True:
             self.ready.set()
+            if self.sub.closed:
+                return None  # the cursor was closed (STOP, connection gone): the feed ends
             if self._virtual_table():
                 # A system table changes with the catalog, not through writes: look again
                 # every half second (the comparison publishes what changed).

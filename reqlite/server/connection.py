@@ -438,8 +438,9 @@ class Connection:
         Reading in its own task means a START or CONTINUE never has to be cancelled in
         the middle of a batch (which could lose changes): they just wait for the buffer.
         """
-        with trio.CancelScope() as scope:
-            cur.pump_scope = scope
+        scope = cur.pump_scope
+        assert scope is not None
+        with scope:
             try:
                 while True:
                     batch = await cur.stream.next_batch(cur.q, 1000)
@@ -457,6 +458,9 @@ class Connection:
 
     async def _feed_body(self, cur: Cursor, first: bool, started: float) -> bytes:
         if cur.pump_scope is None:
+            # The scope exists before the task starts, so closing the cursor right away
+            # (a STOP racing the first batch) cancels the pump too.
+            cur.pump_scope = trio.CancelScope()
             self.nursery.start_soon(self._pump_feed, cur)
         if first:
             # Answer the START once the initial part is out, changes or not.
